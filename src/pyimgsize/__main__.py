@@ -1,0 +1,3 @@
+from pyimgsize.cli import main
+
+raise SystemExit(main())
