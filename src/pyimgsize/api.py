@@ -1,0 +1,75 @@
+"""The library entry points: what the CLI (and other Python code) calls.
+
+`inspect()` resolves an image reference (design.md §6) to a source, reads every layer in one
+streaming pass, merges the layers and attributes the bytes; it returns the wire model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pyimgsize.errors import ReportError
+from pyimgsize.report import InspectReport
+
+ProgressCallback = Callable[[str, int], None]
+"""Called with (what, bytes_read_so_far) while layers stream; for a progress indicator."""
+
+
+def inspect(
+    ref: str,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: ProgressCallback | None = None,
+) -> InspectReport:
+    """Inspect the image at `ref` (docker:REF, docker-archive:PATH, oci:PATH, a path, or a name).
+
+    `image` picks one image from an archive or layout that holds several; `platform`
+    (os/arch[/variant]) picks from a multi-platform index (default: this machine's); `pull`
+    lets the engine source pull an image it does not have.
+    """
+    from pyimgsize.analyzers import analyze
+    from pyimgsize.sources import open_source
+
+    source = open_source(ref, image=image, platform=platform, pull=pull)
+    loaded = source.load(progress=progress)
+    return analyze(loaded)
+
+
+def load_report(path: Path) -> InspectReport:
+    """Read a saved `inspect --format json` report (a diff/check baseline)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot read report {path}: {exc.strerror}") from exc
+    try:
+        return InspectReport.model_validate_json(text)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid JSON"
+        raise ReportError(f"{path} is not a pyimgsize inspect JSON report: {first}") from exc
+
+
+def is_report_file(ref: str) -> bool:
+    """A reference that names an existing JSON report (rather than an image)."""
+    p = Path(ref)
+    if not p.is_file() or p.suffix.lower() != ".json":
+        return False
+    with p.open("rb") as fh:
+        head = fh.read(4096).lstrip()
+    return head.startswith(b"{") and b'"schema_version"' in head
+
+
+def inspect_or_load(
+    ref: str,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: ProgressCallback | None = None,
+) -> InspectReport:
+    """A saved JSON report when `ref` names one, else `inspect(ref)` (for diff and check)."""
+    if is_report_file(ref):
+        return load_report(Path(ref))
+    return inspect(ref, image=image, platform=platform, pull=pull, progress=progress)

@@ -1,0 +1,244 @@
+"""Wire models: the JSON contract of design.md §4 (schema_version "1").
+
+Fields may be added, never removed or renamed, without a schema_version bump. All sizes are
+integers (bytes). Lists are sorted by bytes descending, then by name. The committed JSON Schema
+(`schema/*.json`) is generated from these models and a test fails when they drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal["1"] = "1"
+
+CATEGORIES: tuple[str, ...] = ("bytecode", "source", "native", "metadata", "data")
+DEAD_CATEGORIES: tuple[str, ...] = (*CATEGORIES, "cache", "other")
+
+SourceKind = Literal["docker", "docker-archive", "oci", "report"]
+CacheKind = Literal["pip", "uv", "poetry", "wheel"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Categories(_Model):
+    """Bytes per category; a file is in exactly one, so they add up to the owner's bytes."""
+
+    bytecode: int = 0
+    source: int = 0
+    native: int = 0
+    metadata: int = 0
+    data: int = 0
+
+    def total(self) -> int:
+        return self.bytecode + self.source + self.native + self.metadata + self.data
+
+
+class DeadCategories(Categories):
+    """Dead bytes of a layer: Python categories, plus caches/stray wheels and non-Python files."""
+
+    cache: int = 0
+    other: int = 0
+
+    def total(self) -> int:
+        return super().total() + self.cache + self.other
+
+
+class ImageRef(_Model):
+    ref: str
+    source: SourceKind
+    id: str = Field(description="Digest of the image config as the source holds it.")
+    bytes: int = Field(description="Bytes visible in the final filesystem view.")
+    layer_bytes: int = Field(description="Bytes stored across all layers (uncompressed).")
+
+
+class ImageInfo(ImageRef):
+    platform: str | None = Field(description="os/arch[/variant] from the image config.")
+    compressed_bytes: int | None = Field(
+        default=None, description="Sum of compressed layer blob sizes, where the source knows it."
+    )
+    files: int = Field(default=0, description="Regular files visible in the final view.")
+    tags: list[str] = Field(default_factory=list)
+
+
+class Layer(_Model):
+    index: int
+    diff_id: str
+    created_by: str | None
+    bytes: int
+    dead_bytes: int
+    compressed_bytes: int | None
+    python_bytes: int
+    categories: Categories
+    dead_categories: DeadCategories
+    files: int = Field(default=0, description="Regular files (inodes) the layer stores.")
+    tar_bytes: int = Field(default=0, description="Size of the uncompressed layer tar.")
+
+
+class SitePackages(_Model):
+    path: str
+    bytes: int
+    unowned_bytes: int
+    categories: Categories
+    kind: str = Field(
+        default="other",
+        description="venv, system, local, user, conda, pythonpath or other (informational).",
+    )
+    files: int = 0
+
+
+class Package(_Model):
+    name: str
+    version: str | None
+    installer: str | None
+    site_packages: str
+    bytes: int
+    files: int
+    categories: Categories
+    layers: dict[str, int] = Field(
+        description="Bytes per layer index (the layer that stored the visible file)."
+    )
+    metadata_path: str = ""
+    ownership: Literal["RECORD", "installed-files.txt", "dpkg", "none"] = "RECORD"
+    layer_categories: dict[str, Categories] = Field(default_factory=dict)
+
+
+class Cache(_Model):
+    path: str
+    kind: CacheKind
+    bytes: int
+    exclusive_bytes: int
+    files: int = 0
+
+
+class Totals(_Model):
+    python_bytes: int
+    bytecode_bytes: int
+    cache_bytes: int
+    dead_bytes: int
+
+
+class Problem(_Model):
+    message: str
+    path: str | None = None
+    layer: int | None = None
+    kind: str = "other"
+
+
+class BytecodeBucket(_Model):
+    files: int = 0
+    bytes: int = 0
+
+
+class BytecodeHealth(_Model):
+    """Insight, not a category (design.md §3)."""
+
+    interpreters: list[str] = Field(
+        default_factory=list, description="Interpreter cache tags found in the image."
+    )
+    foreign_tag: BytecodeBucket = Field(default_factory=BytecodeBucket)
+    without_source: BytecodeBucket = Field(default_factory=BytecodeBucket)
+    source_without_pyc: BytecodeBucket = Field(default_factory=BytecodeBucket)
+
+
+class InspectReport(_Model):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    image: ImageInfo
+    layers: list[Layer]
+    site_packages: list[SitePackages]
+    packages: list[Package]
+    caches: list[Cache]
+    totals: Totals
+    problems: list[Problem]
+    bytecode: BytecodeHealth = Field(default_factory=BytecodeHealth)
+    python_found: bool = True
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+
+class Delta(_Model):
+    a: int
+    b: int
+    delta: int
+    percent: float | None = Field(default=None, description="delta / a * 100; null when a is 0.")
+
+
+class DiffTotals(_Model):
+    bytes: Delta
+    layer_bytes: Delta
+    python_bytes: Delta
+    bytecode_bytes: Delta
+    cache_bytes: Delta
+    dead_bytes: Delta
+
+
+class CategoryDelta(_Model):
+    category: str
+    a: int
+    b: int
+    delta: int
+
+
+class PackageDelta(_Model):
+    name: str
+    site_packages: str
+    a: int | None
+    b: int | None
+    delta: int
+    status: Literal["added", "removed", "changed", "same"]
+    categories: dict[str, int]
+    version_a: str | None = None
+    version_b: str | None = None
+
+
+class LayerDelta(_Model):
+    a_index: int | None
+    b_index: int | None
+    match: Literal["shared", "instruction", "position", "only-a", "only-b"]
+    created_by_a: str | None
+    created_by_b: str | None
+    a_bytes: int
+    b_bytes: int
+    delta: int
+    categories: dict[str, int]
+
+
+class DiffReport(_Model):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    a: ImageRef
+    b: ImageRef
+    totals: DiffTotals
+    categories: list[CategoryDelta]
+    packages: list[PackageDelta]
+    layers: list[LayerDelta]
+    explanation: list[str] = Field(default_factory=list)
+
+
+# --- check ----------------------------------------------------------------------------------
+
+
+class Contributor(_Model):
+    name: str
+    bytes: int
+
+
+class RuleResult(_Model):
+    rule: str
+    status: Literal["pass", "fail", "skip"]
+    actual: int | float | None
+    limit: int | float | None
+    message: str
+    remedy: str | None = None
+    contributors: list[Contributor] = Field(default_factory=list)
+
+
+class CheckReport(_Model):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    passed: bool
+    image: ImageRef
+    rules: list[RuleResult]
+    baseline: ImageRef | None = None
