@@ -1,0 +1,400 @@
+"""Shared pytest fixtures: the Docker engine, an offline busybox base image, image builds.
+
+Engine tests
+    Mark a test ``@pytest.mark.engine`` (or request any fixture below that needs the engine) and
+    it gets a live ``docker.DockerClient``. When the engine is unreachable the test is skipped on a
+    developer machine, but fails loudly when ``CI`` or ``PYIMGSIZE_REQUIRE_ENGINE`` is set (as
+    ``make test`` and ``.ci/run`` do): in CI a missing engine is a failure, not a skip.
+
+Building images offline
+    ``busybox_base`` is the tag of a tiny base image (``FROM scratch`` plus Debian's static
+    busybox as ``/bin/busybox``, ``/bin/sh`` and every applet link), built once per content hash
+    and kept across sessions, so Dockerfiles with ``RUN`` steps build without any network.
+    ``build_image()`` (or the ``docker_build`` fixture) builds with the SDK's classic builder,
+    ``network_mode="none"``, ``rm=True``; every tag it creates is removed at the end of the
+    session (set ``PYIMGSIZE_KEEP_TEST_IMAGES=1`` to keep them for debugging).
+
+Builder note: the SDK's ``images.build`` always uses the classic builder. On this project's
+engine (Debian's docker.io 20.10) the ``docker build`` CLI (28.x, no buildx plugin installed)
+also falls back to the classic builder, and ``DOCKER_BUILDKIT=1 docker build`` fails because
+buildx is missing; tests therefore build through the SDK only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import os
+import re
+import secrets
+import struct
+import subprocess
+import tarfile
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import docker
+
+# Every image a test session tags lives under this repository prefix; nothing else is removed.
+TEST_REPO_PREFIX = "pyimgsize-test/"
+BUSYBOX_PATH = Path("/bin/busybox")
+BUSYBOX_PACKAGE = "busybox-static"
+# Bump when the base image recipe below changes in a way the content hash cannot see.
+BASE_RECIPE_VERSION = "1"
+# Fixed mtime for generated tar members, so identical inputs give identical layers.
+FIXED_MTIME = 1_700_000_000
+
+SESSION_ID = f"{os.getpid()}-{secrets.token_hex(3)}"
+_created_tags: list[str] = []
+_tag_counter = itertools.count(1)
+
+# Context files starting with these get mode 0755: scripts and ELF executables.
+_EXECUTABLE_MAGIC = (b"#!", b"\x7fELF")
+_FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+_NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in _FALSE_WORDS
+
+
+def engine_required() -> bool:
+    """True when a missing engine must fail the run (``CI`` or ``PYIMGSIZE_REQUIRE_ENGINE``)."""
+    return _env_flag("CI") or _env_flag("PYIMGSIZE_REQUIRE_ENGINE")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = "required (fail if missing)" if engine_required() else "optional (skip if missing)"
+    return f"pyimgsize: Docker engine {mode}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that use the engine, directly or through another fixture, carry the marker."""
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("engine"):
+            item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(autouse=True)
+def _engine_for_marked_tests(request: pytest.FixtureRequest) -> None:
+    """Make ``@pytest.mark.engine`` alone enough: it requests the engine (skip or loud fail)."""
+    if request.node.get_closest_marker("engine") is not None:
+        request.getfixturevalue("engine")
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[docker.DockerClient]:
+    """A live Docker engine client for the session; removes the session's test images after."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:
+        where = os.environ.get("DOCKER_HOST") or os.environ.get("DOCKER_CONTEXT") or "default"
+        message = (
+            f"Docker engine unreachable ({where}): {type(exc).__name__}: {exc}. "
+            "Start it with `scripts/start-dockerd.sh` (as root)."
+        )
+        if engine_required():
+            pytest.fail(
+                "ENGINE REQUIRED (CI / PYIMGSIZE_REQUIRE_ENGINE is set) but " + message,
+                pytrace=False,
+            )
+        pytest.skip(message + " Set CI or PYIMGSIZE_REQUIRE_ENGINE to make this a failure.")
+    try:
+        yield client
+    finally:
+        if not _env_flag("PYIMGSIZE_KEEP_TEST_IMAGES"):
+            for problem in remove_test_images(client):
+                warnings.warn(problem, stacklevel=1)
+        client.close()
+
+
+# --- tags and cleanup ------------------------------------------------------------------------
+
+
+def unique_tag(name: str) -> str:
+    """``pyimgsize-test/<name>:<session>-<n>``: unique to this session, safe to clean up.
+
+    Several people (and CI) share one engine, so a fixed tag could be removed under another
+    session's feet; tags from here never collide.
+    """
+    if not _NAME_RE.match(name):
+        raise ValueError(f"not a valid image repository name component: {name!r}")
+    return f"{TEST_REPO_PREFIX}{name}:{SESSION_ID}-{next(_tag_counter)}"
+
+
+def register_test_image(tag: str) -> str:
+    """Remember a ``pyimgsize-test/...`` tag for removal at the end of the session."""
+    if not tag.startswith(TEST_REPO_PREFIX):
+        raise ValueError(f"test image tags must start with {TEST_REPO_PREFIX!r}: {tag!r}")
+    if tag not in _created_tags:
+        _created_tags.append(tag)
+    return tag
+
+
+def remove_test_images(client: docker.DockerClient, tags: list[str] | None = None) -> list[str]:
+    """Remove test image tags (default: all registered this session); return problems as text.
+
+    Never raises, so it is safe in a finalizer. Untagged parent layers go too (``noprune`` off),
+    but images still tagged elsewhere, such as the shared busybox base, stay.
+    """
+    import docker
+
+    todo = list(_created_tags if tags is None else tags)
+    problems: list[str] = []
+    for tag in reversed(todo):
+        if not tag.startswith(TEST_REPO_PREFIX):
+            problems.append(f"refusing to remove {tag!r}: not a {TEST_REPO_PREFIX} tag")
+            continue
+        try:
+            client.images.remove(tag, force=True, noprune=False)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as exc:
+            problems.append(f"could not remove test image {tag}: {exc}")
+        if tag in _created_tags:
+            _created_tags.remove(tag)
+    return problems
+
+
+# --- building --------------------------------------------------------------------------------
+
+
+def _tar_bytes(
+    files: dict[str, bytes],
+    *,
+    symlinks: dict[str, str] | None = None,
+    dirs: dict[str, int] | None = None,
+) -> bytes:
+    """A deterministic tar: directories, regular files (0755 for scripts and ELF), symlinks."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, mode in sorted((dirs or {}).items()):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            info.mode = mode
+            info.mtime = FIXED_MTIME
+            tar.addfile(info)
+        for name in sorted(files):
+            data = files[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755 if data.startswith(_EXECUTABLE_MAGIC) else 0o644
+            info.mtime = FIXED_MTIME
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in sorted((symlinks or {}).items()):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            info.mode = 0o777
+            info.mtime = FIXED_MTIME
+            tar.addfile(info)
+    return buf.getvalue()
+
+
+def _build(
+    client: docker.DockerClient, dockerfile_text: str, context_files: dict[str, bytes], tag: str
+) -> str:
+    import docker
+
+    if "Dockerfile" in context_files:
+        raise ValueError("pass the Dockerfile as dockerfile_text, not in context_files")
+    context = _tar_bytes({"Dockerfile": dockerfile_text.encode(), **context_files})
+    try:
+        image, _logs = client.images.build(
+            fileobj=io.BytesIO(context),
+            custom_context=True,
+            tag=tag,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            network_mode="none",
+        )
+    except docker.errors.BuildError as exc:
+        log = "".join(
+            str(chunk.get("stream") or chunk.get("error") or "")
+            for chunk in exc.build_log
+            if isinstance(chunk, dict)
+        )
+        _remove_failed_build_steps(client, log)
+        pytest.fail(f"docker build of {tag} failed: {exc.msg}\n{log}", pytrace=False)
+    image_id: str = image.id
+    return image_id
+
+
+_STEP_IMAGE_RE = re.compile(r"^ ---> ([0-9a-f]{12})$", re.MULTILINE)
+
+
+def _remove_failed_build_steps(client: docker.DockerClient, log: str) -> None:
+    """Remove the untagged step images a failed classic build left behind (they have no tag).
+
+    The newest untagged step image goes, and its untagged parents with it; tagged images (the
+    ``FROM`` base) are never touched.
+    """
+    import docker
+
+    for image_id in reversed(_STEP_IMAGE_RE.findall(log)):
+        try:
+            image = client.images.get(image_id)
+            if image.tags:
+                return
+            client.images.remove(image.id, noprune=False)
+        except docker.errors.APIError:
+            continue
+        return
+
+
+def build_image(
+    engine: docker.DockerClient,
+    dockerfile_text: str,
+    context_files: dict[str, bytes],
+    tag: str,
+) -> str:
+    """Build ``dockerfile_text`` with ``context_files`` (path -> bytes), offline; return the id.
+
+    Classic builder (the SDK's), ``network_mode="none"``, ``rm=True``, no pull: base images must
+    be local (use the ``busybox_base`` tag in ``FROM``). Context files starting with ``#!`` or
+    an ELF header get mode 0755, others 0644. ``tag`` must start with ``pyimgsize-test/`` (see
+    ``unique_tag``); it is removed at the end of the session. A failed build fails the test with
+    the build log (and its untagged step images are removed).
+    """
+    register_test_image(tag)
+    return _build(engine, dockerfile_text, context_files, tag)
+
+
+@pytest.fixture
+def docker_build(engine: docker.DockerClient) -> Callable[..., str]:
+    """``docker_build(dockerfile_text, context_files=None, *, name="build") -> image id``.
+
+    ``build_image`` bound to the session engine with a fresh ``unique_tag(name)``.
+    """
+
+    def _docker_build(
+        dockerfile_text: str, context_files: dict[str, bytes] | None = None, *, name: str = "build"
+    ) -> str:
+        return build_image(engine, dockerfile_text, context_files or {}, unique_tag(name))
+
+    return _docker_build
+
+
+# --- the busybox base image ------------------------------------------------------------------
+
+_BASE_DOCKERFILE = """\
+FROM scratch
+ADD rootfs.tar /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["/bin/sh"]
+"""
+
+
+def _elf_interpreter(data: bytes) -> bool | None:
+    """True if an ELF file names a program interpreter (dynamic), False if not, None if not ELF."""
+    if data[:4] != b"\x7fELF" or len(data) < 64:
+        return None
+    is64 = data[4] == 2
+    endian = "<" if data[5] == 1 else ">"
+    if is64:
+        (phoff,) = struct.unpack_from(endian + "Q", data, 32)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 54)
+    else:
+        (phoff,) = struct.unpack_from(endian + "I", data, 28)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 42)
+    pt_interp = 3
+    for index in range(phnum):
+        offset = phoff + index * phentsize
+        if offset + 4 > len(data):
+            break
+        (p_type,) = struct.unpack_from(endian + "I", data, offset)
+        if p_type == pt_interp:
+            return True
+    return False
+
+
+def busybox_rootfs() -> bytes:
+    """The base image's root filesystem as a tar: static busybox, its applet links, /etc basics.
+
+    Fails the test (naming the Debian package) when ``/bin/busybox`` is missing or dynamic.
+    """
+    hint = f"install the Debian package {BUSYBOX_PACKAGE} (apt-get install {BUSYBOX_PACKAGE})"
+    if not BUSYBOX_PATH.is_file():
+        pytest.fail(f"{BUSYBOX_PATH} is missing: {hint}", pytrace=False)
+    binary = BUSYBOX_PATH.read_bytes()
+    if _elf_interpreter(binary) is not False:
+        pytest.fail(f"{BUSYBOX_PATH} is not a static ELF executable: {hint}", pytrace=False)
+    listing = subprocess.run(
+        [str(BUSYBOX_PATH), "--list"], capture_output=True, text=True, check=True
+    ).stdout
+    applets = sorted({line.strip() for line in listing.splitlines()} - {"", "busybox"})
+    files = {
+        "bin/busybox": binary,
+        "etc/passwd": b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+        "etc/group": b"root:x:0:\nnogroup:x:65534:\n",
+    }
+    links = {f"bin/{applet}": "busybox" for applet in applets}
+    links["usr/bin/env"] = "/bin/busybox"
+    dirs = {
+        "bin": 0o755,
+        "etc": 0o755,
+        "root": 0o700,
+        "tmp": 0o1777,
+        "usr": 0o755,
+        "usr/bin": 0o755,
+        "var": 0o755,
+        "var/tmp": 0o1777,
+    }
+    return _tar_bytes(files, symlinks=links, dirs=dirs)
+
+
+def busybox_base_tag(rootfs: bytes) -> str:
+    """``pyimgsize-test/busybox:<hash>`` where the hash covers the recipe and the rootfs."""
+    digest = hashlib.sha256()
+    for part in (BASE_RECIPE_VERSION.encode(), _BASE_DOCKERFILE.encode(), rootfs):
+        digest.update(hashlib.sha256(part).digest())
+    return f"{TEST_REPO_PREFIX}busybox:{digest.hexdigest()[:20]}"
+
+
+@pytest.fixture(scope="session")
+def busybox_base(engine: docker.DockerClient) -> str:
+    """Tag of the offline busybox base image (built once per content hash, kept across sessions).
+
+    Use it as ``FROM {busybox_base}`` in test Dockerfiles; ``RUN`` steps get ``/bin/sh``.
+    """
+    import docker
+
+    rootfs = busybox_rootfs()
+    tag = busybox_base_tag(rootfs)
+    try:
+        engine.images.get(tag)
+    except docker.errors.ImageNotFound:
+        _build(engine, _BASE_DOCKERFILE, {"rootfs.tar": rootfs}, tag)
+    return tag
+
+
+def run_in_image(engine: docker.DockerClient, image: str, *command: str) -> str:
+    """Run ``command`` in a throwaway, network-less container of ``image``; return its stdout.
+
+    The container is removed whatever happens (``containers.run(remove=True)`` leaves it behind
+    when it fails to start). A non-zero exit fails the test with the container's output.
+    """
+    container = engine.containers.create(image, list(command), network_disabled=True)
+    try:
+        container.start()
+        status: Any = container.wait(timeout=120)
+        stdout = bytes(container.logs(stdout=True, stderr=False)).decode()
+        if status.get("StatusCode") != 0:
+            stderr = bytes(container.logs(stdout=False, stderr=True)).decode()
+            pytest.fail(
+                f"{list(command)} in {image} exited {status.get('StatusCode')}: {stderr}{stdout}",
+                pytrace=False,
+            )
+        return stdout
+    finally:
+        container.remove(force=True)
