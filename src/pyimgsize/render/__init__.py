@@ -1,0 +1,70 @@
+"""Renderers: turn a report model into text. They return strings and never print.
+
+Only the CLI decides where the text goes (stdout or `--output FILE`). The returned text has no
+trailing newline; the writer adds one. One module per output format (`table`, `markdown`,
+`json`); shared helpers that diff and check renderers may reuse live in `render.common`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, assert_never
+
+if TYPE_CHECKING:
+    from pyimgsize.report import InspectReport
+
+__all__ = ["OutputFormat", "SortKey", "render_inspect"]
+
+
+class OutputFormat(StrEnum):
+    """Output formats of `inspect` (a closed set; check may extend its own enum)."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class SortKey(StrEnum):
+    """Orderings of the distribution list in table and markdown output (`--sort`).
+
+    `name` sorts ascending; every other key descending, ties broken by bytes, then name.
+    """
+
+    BYTES = "bytes"
+    NAME = "name"
+    FILES = "files"
+    BYTECODE = "bytecode"
+    SOURCE = "source"
+    NATIVE = "native"
+    METADATA = "metadata"
+    DATA = "data"
+
+
+def render_inspect(
+    report: InspectReport,
+    fmt: OutputFormat,
+    *,
+    top: int = 20,
+    sort: SortKey = SortKey.BYTES,
+) -> str:
+    """Render an inspect report as `fmt`.
+
+    `top` limits the distributions listed by table and markdown (`top <= 0` lists all);
+    `sort` orders them. JSON ignores both: the contract lists every distribution in report
+    order (bytes descending, then name).
+    """
+    match fmt:
+        case OutputFormat.TABLE:
+            from pyimgsize.render.table import render_inspect_table
+
+            return render_inspect_table(report, top=top, sort=sort)
+        case OutputFormat.JSON:
+            from pyimgsize.render.json import render_json
+
+            return render_json(report)
+        case OutputFormat.MARKDOWN:
+            from pyimgsize.render.markdown import render_inspect_markdown
+
+            return render_inspect_markdown(report, top=top, sort=sort)
+        case _:
+            assert_never(fmt)

@@ -1,0 +1,217 @@
+"""Helpers shared by every renderer (inspect, diff, check; table and markdown).
+
+Everything here is pure: strings in, strings out. Sizes are always shown with
+`units.format_bytes` (decimal units), so every table uses one unit system.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import assert_never
+
+from tabulate import tabulate
+
+from pyimgsize.render import SortKey
+from pyimgsize.report import DEAD_CATEGORIES, DeadCategories, Package
+from pyimgsize.units import format_bytes
+
+ELLIPSIS = "…"
+
+_SHELL_PREFIX = re.compile(r"/bin/(?:ba)?sh -c ")
+_NOP = re.compile(r"#\(nop\)\s*")
+_BUILDKIT = re.compile(r"\s*# buildkit\s*$")
+_WHITESPACE = re.compile(r"\s+")
+_LONG_DIGEST = re.compile(r"\b((?:file|dir|multi|sha256):)([0-9a-f]{12})[0-9a-f]{20,}\b")
+_SITE_TAIL = re.compile(r"/lib(?:64)?/python[0-9][0-9.]*/(site|dist)-packages$")
+
+
+def truncate(text: str, width: int) -> str:
+    """`text` cut to at most `width` characters, ending in an ellipsis when cut."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rstrip() + ELLIPSIS
+
+
+def short_created_by(created_by: str | None, width: int = 60) -> str:
+    """A layer's `created_by` history entry, readable in one table cell.
+
+    Strips the shell wrapper (`/bin/sh -c `), Docker's `#(nop) ` marker for metadata-only
+    instructions and BuildKit's trailing ` # buildkit`, cuts long content digests to 12 hex
+    digits (`ADD file:5d673d25da3a… in /`), collapses whitespace and truncates to `width`
+    characters with an ellipsis. An unknown instruction renders as "".
+    """
+    if not created_by:
+        return ""
+    text = _BUILDKIT.sub("", created_by)
+    text = _SHELL_PREFIX.sub("", text)
+    text = _NOP.sub("", text)
+    text = _LONG_DIGEST.sub(lambda m: f"{m.group(1)}{m.group(2)}{ELLIPSIS}", text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    return truncate(text, width)
+
+
+def short_id(image_id: str, length: int = 12) -> str:
+    """An image or layer digest without its algorithm prefix, cut to `length` hex digits.
+
+    `sha256:3f1c0e...` becomes `3f1c0e9a7b2d`; an id without a prefix is just cut.
+    """
+    _, _, digest = image_id.rpartition(":")
+    return digest[:length]
+
+
+def short_site_packages(path: str) -> str:
+    """`/opt/venv/lib/python3.12/site-packages` as `/opt/venv/…/site-packages`.
+
+    Keeps the prefix that tells environments apart (a venv, `/usr/local`, `/usr`) and drops
+    the `lib/pythonX.Y` part; other paths are returned unchanged.
+    """
+    return _SITE_TAIL.sub(lambda m: f"/{ELLIPSIS}/{m.group(1)}-packages", path)
+
+
+def site_packages_labels(paths: Iterable[str]) -> dict[str, str]:
+    """Short, unambiguous labels for site-packages paths (see `short_site_packages`).
+
+    A path whose short form would collide with another's keeps its full path.
+    """
+    unique = sorted(set(paths))
+    shorts = {p: short_site_packages(p) for p in unique}
+    counts: dict[str, int] = {}
+    for short in shorts.values():
+        counts[short] = counts.get(short, 0) + 1
+    return {p: (s if counts[s] == 1 else p) for p, s in shorts.items()}
+
+
+def percent(part: int, whole: int) -> str:
+    """`part` as a percentage of `whole` with one decimal ("9.4%"); "" when `whole` is 0."""
+    if whole == 0:
+        return ""
+    return f"{part / whole * 100:.1f}%"
+
+
+def count(n: int) -> str:
+    """A file or item count with thousands separators: 12,345."""
+    return f"{n:,}"
+
+
+def dominant_dead_category(dead: DeadCategories) -> str | None:
+    """The category holding most of a layer's dead bytes; ties go to the first in
+    `DEAD_CATEGORIES` order. None when the layer has no dead bytes."""
+    best: str | None = None
+    best_bytes = 0
+    for name in DEAD_CATEGORIES:
+        value = int(getattr(dead, name))
+        if value > best_bytes:
+            best, best_bytes = name, value
+    return best
+
+
+def dead_cell(dead_bytes: int, dead: DeadCategories) -> str:
+    """A layer's dead bytes with its dominant category: "12.1 MB (cache)"; "0 B" when none."""
+    category = dominant_dead_category(dead)
+    if dead_bytes <= 0 or category is None:
+        return format_bytes(dead_bytes)
+    return f"{format_bytes(dead_bytes)} ({category})"
+
+
+def _name_key(package: Package) -> tuple[str, str]:
+    return (package.name.casefold(), package.site_packages)
+
+
+def sort_packages(packages: Iterable[Package], key: SortKey = SortKey.BYTES) -> list[Package]:
+    """Distributions ordered by `key`: `name` ascending (case-insensitive); every other key
+    descending, ties broken by bytes descending, then name. Deterministic for equal keys."""
+    items = list(packages)
+    match key:
+        case SortKey.NAME:
+            return sorted(items, key=lambda p: (*_name_key(p), -p.bytes))
+        case SortKey.BYTES:
+            return sorted(items, key=lambda p: (-p.bytes, *_name_key(p)))
+        case SortKey.FILES:
+            return sorted(items, key=lambda p: (-p.files, -p.bytes, *_name_key(p)))
+        case SortKey.BYTECODE | SortKey.SOURCE | SortKey.NATIVE | SortKey.METADATA | SortKey.DATA:
+            category = key.value
+            return sorted(
+                items,
+                key=lambda p: (-int(getattr(p.categories, category)), -p.bytes, *_name_key(p)),
+            )
+        case _:
+            assert_never(key)
+
+
+def top_packages(
+    packages: Sequence[Package], top: int, key: SortKey = SortKey.BYTES
+) -> tuple[list[Package], int, int]:
+    """The first `top` distributions by `key` (all when `top <= 0`), plus how many were left
+    out and their bytes, for a "… N more distributions, X" footer."""
+    ordered = sort_packages(packages, key)
+    if top <= 0 or len(ordered) <= top:
+        return ordered, 0, 0
+    rest = ordered[top:]
+    return ordered[:top], len(rest), sum(p.bytes for p in rest)
+
+
+def more_packages_line(hidden: int, hidden_bytes: int) -> str:
+    """Footer for a truncated distribution list: "… 12 more distributions, 4.1 MB"."""
+    noun = "distribution" if hidden == 1 else "distributions"
+    return f"{ELLIPSIS} {hidden} more {noun}, {format_bytes(hidden_bytes)}"
+
+
+def or_dash(value: str | None) -> str:
+    """A cell for an optional value: the value, or "-" when it is unknown or empty."""
+    return value if value else "-"
+
+
+def bytes_or_dash(value: int | None) -> str:
+    """A cell for an optional size: `format_bytes(value)`, or "-" when unknown."""
+    return "-" if value is None else format_bytes(value)
+
+
+def make_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    right: Iterable[int] = (),
+    tablefmt: str = "simple",
+) -> str:
+    """A `tabulate` table of pre-formatted cells in a fixed column order.
+
+    Columns whose indexes are in `right` (sizes, counts) are right-aligned, the rest left.
+    Number parsing is off, so cells such as a version "2.0" are printed exactly as given.
+    Use `tablefmt="pipe"` for GitHub-flavoured markdown (it keeps the alignment colons).
+    """
+    right_set = set(right)
+    colalign = tuple("right" if i in right_set else "left" for i in range(len(headers)))
+    return tabulate(
+        [list(r) for r in rows],
+        headers=list(headers),
+        tablefmt=tablefmt,
+        colalign=colalign,
+        disable_numparse=True,
+    )
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_escape(text: str) -> str:
+    """`text` as literal CommonMark/GitHub markdown: backslash-escapes the characters that
+    could start emphasis, code, links, HTML, headings or a table cell (`|`)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_code(text: str) -> str:
+    """`text` as an inline code span that is also safe inside a GitHub table cell.
+
+    The fence is one backtick longer than the longest backtick run inside, and `|` is written
+    `\\|` (GitHub tables split cells on `|` even inside code spans). "" stays "".
+    """
+    if not text:
+        return ""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
