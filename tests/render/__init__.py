@@ -1,0 +1,1 @@
+"""Tests of `pyimgsize.render`: golden files, ordering, truncation and the shared helpers."""
