@@ -271,3 +271,19 @@ def test_json_is_one_document() -> None:
     _, end = decoder.raw_decode(text)
     assert text[end:].strip() == ""
     assert re.match(r"^\{\n  \"schema_version\": \"1\",", text)
+
+
+def test_unknown_created_by_and_partly_known_compressed_sizes() -> None:
+    report = python_report()
+    layers = [
+        report.layers[0].model_copy(update={"created_by": None, "compressed_bytes": None}),
+        *report.layers[1:],
+    ]
+    report = report.model_copy(update={"layers": layers})
+    for text in (render_inspect_table(report), render_inspect_markdown(report)):
+        block = text[text.index("Layers (8)") :]
+        header = next(line for line in block.splitlines() if "created by" in line)
+        assert header.rstrip(" |").endswith("compressed")
+        first = next(line for line in block.splitlines() if line.lstrip("| ").startswith("0 "))
+        assert "ADD" not in first
+        assert first.rstrip(" |").endswith("-"), "an unknown compressed size is a dash"
