@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -448,9 +447,6 @@ def test_docker_runs_plugin_metadata_without_errors(
     assert "invalid plugin" not in proc.stderr.lower()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("pyimgsize.cli") is None, reason="pyimgsize.cli is not written yet"
-)
 @pytest.mark.parametrize(
     "global_options",
     [[], ["-D"], ["--context", "default"], ["-l", "error"], ["-H", "unix:///var/run/docker.sock"]],
@@ -468,3 +464,28 @@ def test_docker_pyimgsize_help(
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "inspect" in proc.stdout
+
+
+def test_docker_host_flag_reaches_the_sdk(
+    docker_config_with_plugin: dict[str, str], tmp_path: Path
+) -> None:
+    """`docker -H <nowhere> pyimgsize inspect ...`: the SDK uses that host, so: exit 3, one line."""
+    env = {k: v for k, v in docker_config_with_plugin.items() if k != "DOCKER_CONTEXT"}
+    proc = subprocess.run(
+        [
+            _docker_cli(),
+            "-H",
+            f"unix://{tmp_path}/nowhere.sock",
+            "pyimgsize",
+            "inspect",
+            "docker:pyimgsize-test/absent:1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == ExitCode.IMAGE_UNREADABLE, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("error: ")
+    assert proc.stderr.count("\n") == 1
