@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
-from diff_samples import (
+from tests.diff_samples import (
     BASE,
     SITE,
     VENV,
@@ -23,6 +22,7 @@ from diff_samples import (
     report,
     upgrade_pair,
 )
+
 from pyimgsize.compare import (
     diff_reports,
     find_causes,
