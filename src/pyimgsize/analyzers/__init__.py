@@ -1,0 +1,401 @@
+"""From a loaded image to the report: merge the layers, attribute every byte."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from pyimgsize.analyzers.caches import find_caches
+from pyimgsize.analyzers.categories import (
+    category,
+    in_site_packages,
+    is_bytecode,
+    looks_like_cache_path,
+    pyc_source,
+    pyc_tag,
+)
+from pyimgsize.analyzers.python import (
+    DpkgIndex,
+    FileIndex,
+    PycIndex,
+    find_site_packages,
+    interpreter_tags,
+    read_distributions,
+    unique_inodes,
+)
+from pyimgsize.fs.merge import File, Inode, MergedFS, merge
+from pyimgsize.layers.reader import normalize
+from pyimgsize.report import (
+    BytecodeBucket,
+    BytecodeHealth,
+    Cache,
+    Categories,
+    DeadCategories,
+    ImageInfo,
+    InspectReport,
+    Layer,
+    Package,
+    Problem,
+    SitePackages,
+    Totals,
+)
+from pyimgsize.sources.base import LoadedImage
+
+__all__ = ["analyze"]
+
+_SITE_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(^|/)\.local/lib/python[^/]+/site-packages$"), "user"),
+    (re.compile(r"^usr/lib/python3/dist-packages$"), "system"),
+    (re.compile(r"^usr/lib(64)?/python[^/]+/(site|dist)-packages$"), "system"),
+    (re.compile(r"^usr/local/lib(64)?/python[^/]+/(site|dist)-packages$"), "local"),
+)
+
+
+def _site_kind(site: str, index: FileIndex, pythonpath: set[str]) -> str:
+    prefix = site.split("/lib/python", maxsplit=1)[0] if "/lib/python" in site else None
+    if prefix is not None:
+        if f"{prefix}/pyvenv.cfg" in index.files:
+            return "venv"
+        if f"{prefix}/conda-meta/history" in index.files or any(
+            d == f"{prefix}/conda-meta" for d in index.dirs
+        ):
+            return "conda"
+    for pattern, kind in _SITE_KIND_RULES:
+        if pattern.search(site):
+            return kind
+    if site in pythonpath:
+        return "pythonpath"
+    return "other"
+
+
+def _add(cats: Categories, cat: str, n: int) -> None:
+    setattr(cats, cat, getattr(cats, cat) + n)
+
+
+def analyze(loaded: LoadedImage) -> InspectReport:
+    fs = merge([layer.data for layer in loaded.layers])
+    index = FileIndex.build(fs)
+    env = loaded.env
+    problems: list[tuple[str, str | None, int | None]] = list(loaded.problems) + fs.problems
+
+    sites = find_site_packages(fs, index, env)
+    pycs = PycIndex(index)
+    dpkg: DpkgIndex | None = None
+    dists = read_distributions(fs, index, sites, pycs=pycs, dpkg=dpkg, problems=problems)
+
+    # --- ownership ---------------------------------------------------------------------------
+    owners: dict[str, int] = defaultdict(int)
+    for d in dists:
+        for p in d.paths:
+            owners[p] += 1
+    shared = sorted(p for p, n in owners.items() if n > 1)
+    if shared:
+        problems.append(
+            (
+                f"{len(shared)} file(s) are listed by more than one distribution (counted in "
+                f"each), e.g. /{shared[0]}",
+                shared[0],
+                None,
+            )
+        )
+    owned_inodes = {id(index.files[p].inode) for p in owners}
+
+    # --- site-packages ----------------------------------------------------------------------
+    pythonpath_real = {
+        s for s in sites if s.rpartition("/")[2] not in ("site-packages", "dist-packages")
+    }
+    python_inodes: dict[int, tuple[Inode, str]] = {}
+    site_models: list[SitePackages] = []
+    site_files: dict[str, list[str]] = {}
+    for site in sites:
+        paths = [p for p, n in fs.walk(site) if isinstance(n, File)]
+        site_files[site] = paths
+        inodes = unique_inodes(paths, index)
+        cats = Categories()
+        unowned = 0
+        for key, (inode, path) in inodes.items():
+            _add(cats, category(path), inode.size)
+            if key not in owned_inodes:
+                unowned += inode.size
+            python_inodes.setdefault(key, (inode, path))
+        site_models.append(
+            SitePackages(
+                path=f"/{site}",
+                bytes=cats.total(),
+                unowned_bytes=unowned,
+                categories=cats,
+                kind=_site_kind(site, index, pythonpath_real),
+                files=len(inodes),
+            )
+        )
+
+    # --- distributions -----------------------------------------------------------------------
+    packages: list[Package] = []
+    for d in dists:
+        inodes = unique_inodes(d.paths, index)
+        cats = Categories()
+        per_layer: dict[int, int] = defaultdict(int)
+        per_layer_cats: dict[int, Categories] = defaultdict(Categories)
+        for key, (inode, path) in inodes.items():
+            cat = category(path)
+            _add(cats, cat, inode.size)
+            per_layer[inode.layer] += inode.size
+            _add(per_layer_cats[inode.layer], cat, inode.size)
+            python_inodes.setdefault(key, (inode, path))
+        packages.append(
+            Package(
+                name=d.name,
+                version=d.version,
+                installer=d.installer,
+                site_packages=f"/{d.site}",
+                bytes=cats.total(),
+                files=len(inodes),
+                categories=cats,
+                layers={str(k): v for k, v in sorted(per_layer.items())},
+                metadata_path=f"/{d.metadata_path}",
+                ownership=d.ownership,
+                layer_categories={str(k): v for k, v in sorted(per_layer_cats.items())},
+            )
+        )
+
+    # --- caches and stray wheels -------------------------------------------------------------
+    if any(p.endswith(".whl") for p in index.files):
+        dpkg = DpkgIndex(index)
+    found = find_caches(fs, index, env, owners, dpkg)
+    caches: list[Cache] = []
+    cache_inodes: dict[int, Inode] = {}
+    for c in found:
+        inodes = unique_inodes(c.paths, index)
+        total = 0
+        exclusive = 0
+        prefix = f"{c.path}/"
+        for key, (inode, _p) in inodes.items():
+            total += inode.size
+            cache_inodes[key] = inode
+            links = index.inode_paths[key]
+            if c.kind == "wheel":
+                inside = all(lp == c.path for lp in links)
+            else:
+                inside = all(lp.startswith(prefix) for lp in links)
+            if inside:
+                exclusive += inode.size
+        caches.append(
+            Cache(
+                path=f"/{c.path}",
+                kind=c.kind,
+                bytes=total,
+                exclusive_bytes=exclusive,
+                files=len(inodes),
+            )
+        )
+
+    # --- layers ------------------------------------------------------------------------------
+    cache_prefixes = tuple(f"{c.path}/" for c in found if c.kind != "wheel")
+    env_cache_prefixes = _env_cache_prefixes(env)
+    layer_python: dict[int, Categories] = defaultdict(Categories)
+    for _key, (inode, path) in python_inodes.items():
+        _add(layer_python[inode.layer], category(path), inode.size)
+    layers: list[Layer] = []
+    visible_bytes = 0
+    visible_files = 0
+    dead_total = 0
+    layer_total = 0
+    for i, (loaded_layer, stored) in enumerate(zip(loaded.layers, fs.inodes_by_layer, strict=True)):
+        dead = DeadCategories()
+        size = 0
+        for inode in stored:
+            size += inode.size
+            if inode.links > 0:
+                visible_bytes += inode.size
+                visible_files += 1
+                continue
+            path = inode.dead_path or ""
+            _add(dead, _dead_category(path, cache_prefixes, env_cache_prefixes), inode.size)
+        pcats = layer_python.get(i, Categories())
+        dead_bytes = dead.total()
+        dead_total += dead_bytes
+        layer_total += size
+        layers.append(
+            Layer(
+                index=i,
+                diff_id=loaded_layer.diff_id,
+                created_by=loaded_layer.created_by,
+                bytes=size,
+                dead_bytes=dead_bytes,
+                compressed_bytes=loaded_layer.data.compressed_bytes,
+                python_bytes=pcats.total(),
+                categories=pcats,
+                dead_categories=dead,
+                files=len(stored),
+                tar_bytes=loaded_layer.data.tar_bytes,
+            )
+        )
+
+    # --- totals ------------------------------------------------------------------------------
+    bytecode_inodes = {id(f.inode): f.inode for p, f in index.files.items() if is_bytecode(p)}
+    totals = Totals(
+        python_bytes=sum(inode.size for inode, _p in python_inodes.values()),
+        bytecode_bytes=sum(i.size for i in bytecode_inodes.values()),
+        cache_bytes=sum(i.size for i in cache_inodes.values()),
+        dead_bytes=dead_total,
+    )
+
+    health = _bytecode_health(
+        index, fs, sites=sites, site_files=site_files, pycs=pycs, problems=problems
+    )
+
+    compressed = [layer.data.compressed_bytes for layer in loaded.layers]
+    image = ImageInfo(
+        ref=loaded.ref,
+        source=loaded.source,
+        id=loaded.id,
+        platform=loaded.platform,
+        bytes=visible_bytes,
+        layer_bytes=layer_total,
+        compressed_bytes=(
+            sum(c for c in compressed if c is not None)
+            if compressed and all(c is not None for c in compressed)
+            else None
+        ),
+        files=visible_files,
+        tags=sorted(loaded.tags),
+    )
+    if not sites and not dists:
+        problems.append(
+            ("no Python site-packages or distributions found in this image", None, None)
+        )
+
+    return InspectReport(
+        image=image,
+        layers=layers,
+        site_packages=sorted(site_models, key=lambda s: (-s.bytes, s.path)),
+        packages=sorted(packages, key=lambda p: (-p.bytes, p.name.lower(), p.site_packages)),
+        caches=sorted(caches, key=lambda c: (-c.bytes, c.path)),
+        totals=totals,
+        problems=[
+            Problem(message=m, path=f"/{p}" if p else None, layer=layer, kind=_problem_kind(m))
+            for m, p, layer in problems
+        ],
+        bytecode=health,
+        python_found=bool(sites or dists),
+    )
+
+
+def _env_cache_prefixes(env: dict[str, str]) -> tuple[str, ...]:
+    out = []
+    for key in ("PIP_CACHE_DIR", "UV_CACHE_DIR", "POETRY_CACHE_DIR"):
+        value = env.get(key, "").strip()
+        if value:
+            norm, _ = normalize(value)
+            if norm:
+                out.append(f"{norm}/")
+    xdg = env.get("XDG_CACHE_HOME", "").strip()
+    if xdg:
+        norm, _ = normalize(xdg)
+        out.extend(f"{norm}/{tool}/" for tool in ("pip", "uv", "pypoetry"))
+    return tuple(out)
+
+
+def _dead_category(
+    path: str, cache_prefixes: tuple[str, ...], env_prefixes: tuple[str, ...]
+) -> str:
+    if (
+        path.endswith(".whl")
+        or looks_like_cache_path(path)
+        or path.startswith(cache_prefixes)
+        or path.startswith(env_prefixes)
+    ):
+        return "cache"
+    if in_site_packages(path) or is_bytecode(path):
+        return category(path)
+    cat = category(path)
+    return cat if cat == "metadata" else "other"
+
+
+def _problem_kind(message: str) -> str:
+    if "hardlink" in message:
+        return "hardlink"
+    if "symlink" in message:
+        return "symlink-parent"
+    if "outside the root" in message:
+        return "unsafe-path"
+    if "RECORD" in message or "listed in its" in message:
+        return "record"
+    if "bytecode" in message or ".pyc" in message:
+        return "bytecode"
+    if "history" in message:
+        return "history"
+    if "no Python" in message:
+        return "no-python"
+    return "other"
+
+
+def _bytecode_health(
+    index: FileIndex,
+    fs: MergedFS,
+    *,
+    sites: list[str],
+    site_files: dict[str, list[str]],
+    pycs: PycIndex,
+    problems: list[tuple[str, str | None, int | None]],
+) -> BytecodeHealth:
+    tags = interpreter_tags(index, fs)
+    foreign = BytecodeBucket()
+    orphan = BytecodeBucket()
+    missing = BytecodeBucket()
+    foreign_example = orphan_example = missing_example = None
+    seen: set[int] = set()
+    for path, f in sorted(index.files.items()):
+        if not is_bytecode(path) or id(f.inode) in seen:
+            continue
+        seen.add(id(f.inode))
+        tag = pyc_tag(path)
+        if tag is not None and tags and tag not in tags:
+            foreign.files += 1
+            foreign.bytes += f.inode.size
+            foreign_example = foreign_example or path
+        if tag is not None:
+            src = pyc_source(path)
+            if src is not None and src not in index.files and fs.lookup(src) is None:
+                orphan.files += 1
+                orphan.bytes += f.inode.size
+                orphan_example = orphan_example or path
+    for site in sites:
+        files = site_files[site]
+        if not any(is_bytecode(p) for p in files):
+            continue
+        for p in files:
+            if p.endswith(".py") and p not in pycs.by_source:
+                missing.files += 1
+                missing.bytes += index.files[p].inode.size
+                missing_example = missing_example or p
+    if foreign.files:
+        problems.append(
+            (
+                f"{foreign.files} .pyc file(s) ({foreign.bytes} bytes) were compiled for an "
+                f"interpreter the image does not have (image has: {', '.join(tags)})",
+                foreign_example,
+                None,
+            )
+        )
+    if orphan.files:
+        problems.append(
+            (
+                f"{orphan.files} __pycache__ .pyc file(s) ({orphan.bytes} bytes) have no source "
+                "and can never be imported",
+                orphan_example,
+                None,
+            )
+        )
+    if missing.files:
+        problems.append(
+            (
+                f"{missing.files} .py file(s) in site-packages that otherwise ship bytecode have "
+                "no .pyc (compiled at first import, in every container)",
+                missing_example,
+                None,
+            )
+        )
+    return BytecodeHealth(
+        interpreters=tags, foreign_tag=foreign, without_source=orphan, source_without_pyc=missing
+    )

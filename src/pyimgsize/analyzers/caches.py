@@ -1,0 +1,108 @@
+"""pip / uv / poetry caches and stray wheel files (design.md §3).
+
+A cache is found by location (`*/.cache/pip`, `*/.cache/uv`, `*/.cache/pypoetry`, the image's
+`PIP_CACHE_DIR`, `UV_CACHE_DIR`, `POETRY_CACHE_DIR`, `XDG_CACHE_HOME`) or by its layout (uv's
+versioned buckets such as `archive-v0` and `wheels-v5`, pip's `http-v2`): never by `CACHEDIR.TAG`,
+which uv venvs carry too. A stray wheel is a `*.whl` outside every cache that neither an OS
+package (dpkg `.list`, e.g. Debian's /usr/share/python-wheels) nor a distribution's RECORD
+(e.g. virtualenv's seed wheels) owns, and that is not CPython's own `ensurepip/_bundled`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pyimgsize.fs.merge import Dir, File, MergedFS
+from pyimgsize.layers.reader import normalize
+from pyimgsize.report import CacheKind
+
+if TYPE_CHECKING:
+    from pyimgsize.analyzers.python import DpkgIndex, FileIndex
+
+_LOCATIONS: dict[str, CacheKind] = {"pip": "pip", "uv": "uv", "pypoetry": "poetry"}
+_UV_BUCKET = re.compile(
+    r"^(archive|wheels|sdists|simple|built-wheels|interpreter|flat-index|git|builds|"
+    r"environments|python|binaries|osv)-v\d+$"
+)
+_UV_CORE = re.compile(r"^(archive|wheels|sdists|simple|built-wheels)-v\d+$")
+
+
+@dataclass
+class FoundCache:
+    path: str
+    kind: CacheKind
+    paths: list[str] = field(default_factory=list)
+
+
+def _kind_by_layout(node: Dir) -> CacheKind | None:
+    names = set(node.children)
+    uv_buckets = [n for n in names if _UV_BUCKET.match(n)]
+    if len(uv_buckets) >= 2 and any(_UV_CORE.match(n) for n in uv_buckets):
+        return "uv"
+    if "http-v2" in names or ("http" in names and ("wheels" in names or "selfcheck" in names)):
+        return "pip"
+    return None
+
+
+def find_caches(
+    fs: MergedFS,
+    index: FileIndex,
+    env: Mapping[str, str],
+    owners: Mapping[str, int],
+    dpkg: DpkgIndex | None,
+) -> list[FoundCache]:
+    candidates: dict[str, CacheKind] = {}
+    for d in index.dirs:
+        parent, _, base = d.rpartition("/")
+        if parent.rpartition("/")[2] == ".cache" and base in _LOCATIONS:
+            candidates[d] = _LOCATIONS[base]
+    configured: list[tuple[str, CacheKind]] = []
+    env_vars: tuple[tuple[str, CacheKind], ...] = (
+        ("PIP_CACHE_DIR", "pip"),
+        ("UV_CACHE_DIR", "uv"),
+        ("POETRY_CACHE_DIR", "poetry"),
+    )
+    for var, kind in env_vars:
+        if env.get(var, "").strip():
+            configured.append((env[var].strip(), kind))
+    if env.get("XDG_CACHE_HOME", "").strip():
+        base_dir = env["XDG_CACHE_HOME"].strip()
+        configured.extend((f"{base_dir}/{tool}", kind) for tool, kind in _LOCATIONS.items())
+    for raw, kind in configured:
+        norm, _ = normalize(raw)
+        hit = fs.lookup(norm, follow_last=True) if norm else None
+        if hit is not None and isinstance(hit[1], Dir):
+            candidates.setdefault(hit[0], kind)
+    for d in index.dirs:
+        if d in candidates:
+            continue
+        node = fs.lookup(d)
+        if node is not None and isinstance(node[1], Dir):
+            kind_ = _kind_by_layout(node[1])
+            if kind_ is not None:
+                candidates[d] = kind_
+
+    # a cache inside another cache is part of it
+    chosen: list[FoundCache] = []
+    for path in sorted(candidates):
+        if any(path.startswith(f"{c.path}/") for c in chosen):
+            continue
+        cache = FoundCache(path, candidates[path])
+        cache.paths = [p for p, n in fs.walk(path) if isinstance(n, File)]
+        chosen.append(cache)
+
+    prefixes = tuple(f"{c.path}/" for c in chosen)
+    for path in sorted(index.files):
+        if not path.endswith(".whl") or path.startswith(prefixes):
+            continue
+        if "/ensurepip/_bundled/" in f"/{path}":
+            continue
+        if owners.get(path):
+            continue
+        if dpkg is not None and path in dpkg.owner:
+            continue
+        chosen.append(FoundCache(path, "wheel", [path]))
+    return chosen

@@ -1,0 +1,247 @@
+"""The command line: the only module that prints or exits.
+
+Every error is one line on stderr (`error: ...`) and an exit code from design.md §5; `--debug`
+shows the traceback as well.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import click
+import typer
+
+from pyimgsize import __version__
+from pyimgsize.errors import ExitCode, PyImgSizeError, UsageError
+
+app = typer.Typer(
+    name="pyimgsize",
+    help="Where do the bytes of a container image go, Python-wise?",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pyimgsize {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Where do the bytes of a container image go, Python-wise?
+
+    IMAGE references: docker:NAME[:TAG|@DIGEST] (the Docker engine), docker-archive:PATH
+    (docker save output, plain or gzipped), oci:PATH (OCI layout, directory or tar), or a bare
+    path (kind detected) or name (the engine).
+    """
+    _state["debug"] = debug
+
+
+# --- shared plumbing -------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress indicator on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+        self.label = label
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, what: str, done: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        from pyimgsize.units import format_bytes
+
+        sys.stderr.write(f"\r\x1b[K{self.label}: {what} {format_bytes(done)}")
+        sys.stderr.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write a rendered document to --output FILE or stdout."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
+
+
+def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    raise _Fail(message, code)
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+ImageArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="IMAGE",
+        help="docker:REF, docker-archive:PATH, oci:PATH, a path, or an engine image name.",
+        show_default=False,
+    ),
+]
+ImageOpt = Annotated[
+    str | None,
+    typer.Option("--image", help="Which image of an archive or layout that holds several."),
+]
+PlatformOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", help="os/arch[/variant] in a multi-platform index (default: this machine's)."
+    ),
+]
+PullOpt = Annotated[
+    bool, typer.Option("--pull", help="Let the engine pull an image it does not have.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the report to FILE instead of stdout.", dir_okay=False
+    ),
+]
+
+
+# --- inspect ---------------------------------------------------------------------------------
+
+from pyimgsize.render import OutputFormat, SortKey  # noqa: E402
+
+
+@app.command()
+def inspect(
+    image: ImageArg,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="How many distributions the table shows.")
+    ] = 20,
+    sort: Annotated[
+        SortKey, typer.Option("--sort", help="Sort distributions by this column.")
+    ] = SortKey.BYTES,
+    output: OutputOpt = None,
+    select: ImageOpt = None,
+    platform: PlatformOpt = None,
+    pull: PullOpt = False,
+) -> int:
+    """Per-distribution, per-category and per-layer bytes of an image."""
+    from pyimgsize.api import inspect as run_inspect
+    from pyimgsize.render import render_inspect
+
+    progress = Progress("pyimgsize")
+    try:
+        report = run_inspect(image, image=select, platform=platform, pull=pull, progress=progress)
+    finally:
+        progress.done()
+    emit(render_inspect(report, fmt, top=top, sort=sort), output)
+    return ExitCode.OK
+
+
+# --- install-plugin --------------------------------------------------------------------------
+
+
+@app.command("install-plugin")
+def install_plugin_cmd(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Plugin directory (default: $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> int:
+    """Link docker-pyimgsize into the Docker CLI's plugin directory (`docker pyimgsize ...`)."""
+    from pyimgsize.plugin import install_plugin
+
+    target = install_plugin(directory, force=force)
+    typer.echo(f"installed {target}; try: docker pyimgsize inspect IMAGE")
+    return ExitCode.OK
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="pyimgsize", standalone_mode=False)
+    except PyImgSizeError as exc:
+        if debug:
+            traceback.print_exc()
+        _error(str(exc))
+        return int(exc.exit_code)
+    except _Fail as exc:
+        _error(str(exc))
+        return int(exc.code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except click.exceptions.UsageError as exc:
+        if debug:
+            traceback.print_exc()
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        _error(f"{exc.format_message()}{hint}")
+        return int(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        _error("aborted")
+        return 130
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: still one line, unless --debug
+        if debug:
+            traceback.print_exc()
+        _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
+        return 70
+    if isinstance(result, int):
+        return result
+    return int(ExitCode.OK)
+
+
+def _error(message: str) -> None:
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    sys.stderr.write(f"error: {first}\n")
+    sys.stderr.flush()

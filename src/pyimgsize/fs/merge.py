@@ -1,0 +1,286 @@
+"""Apply layers exactly as a container runtime does and keep who wrote what.
+
+Rules (OCI image-spec "Applying Changesets", "Whiteouts"; design.md §2):
+- `.wh.<name>` deletes `<name>` and its subtree from lower layers only;
+- `.wh..wh..opq` hides every lower-layer child of its directory, whatever its position in the
+  layer's tar (applied before the layer's own entries, image-spec PR #1215);
+- an entry replaces whatever is at its path unless both are directories; a non-directory
+  replacing a directory removes the subtree;
+- a hardlink shares its target's inode: an inode's bytes count once, in the layer that stored
+  them, and stay visible while any of its paths does;
+- below a lower layer's symlinked directory the literal path wins (Docker's overlay2 applies a
+  layer into an empty upper directory, so the symlink is replaced by a directory; containerd
+  would follow the link) and a problem is recorded (design.md §7).
+
+A layer's dead bytes are the bytes of the inodes it stored that no visible path references at
+the end. Memory grows with the number of paths, not with bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pyimgsize.layers.reader import Entry, Kind, LayerData
+
+
+class Inode:
+    """File data stored once by one layer; `links` counts the visible paths sharing it."""
+
+    __slots__ = ("data", "dead_path", "layer", "links", "size")
+
+    def __init__(self, size: int, layer: int, data: bytes | None) -> None:
+        self.size = size
+        self.layer = layer
+        self.links = 0
+        self.data = data
+        self.dead_path: str | None = None
+
+
+class Dir:
+    __slots__ = ("children", "layer")
+
+    def __init__(self, layer: int) -> None:
+        self.children: dict[str, Node] = {}
+        self.layer = layer
+
+
+class File:
+    __slots__ = ("inode", "layer")
+
+    def __init__(self, inode: Inode, layer: int) -> None:
+        self.inode = inode
+        self.layer = layer
+
+
+class Symlink:
+    __slots__ = ("layer", "target")
+
+    def __init__(self, target: str, layer: int) -> None:
+        self.target = target
+        self.layer = layer
+
+
+class Other:
+    __slots__ = ("layer",)
+
+    def __init__(self, layer: int) -> None:
+        self.layer = layer
+
+
+Node = Dir | File | Symlink | Other
+
+MAX_SYMLINK_HOPS = 40
+
+
+@dataclass
+class MergedFS:
+    root: Dir = field(default_factory=lambda: Dir(-1))
+    inodes_by_layer: list[list[Inode]] = field(default_factory=list)
+    problems: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+
+    # --- building -------------------------------------------------------------------------
+
+    def apply(self, layer: LayerData) -> None:
+        index = len(self.inodes_by_layer)
+        stored: list[Inode] = []
+        self.inodes_by_layer.append(stored)
+        for message, path in layer.problems:
+            self.problems.append((message, path, index))
+        # Whiteouts and opaque markers act on the lower layers only, whatever their order in
+        # the tar: apply them all before this layer's own entries.
+        for e in layer.entries:
+            if e.kind is Kind.OPAQUE:
+                node = self._lookup_literal(e.path)
+                if isinstance(node, Dir):
+                    for name in list(node.children):
+                        self._remove(node, name, _join(e.path, name))
+            elif e.kind is Kind.WHITEOUT:
+                parent_path, _, name = e.path.rpartition("/")
+                parent = self._lookup_literal(parent_path)
+                if isinstance(parent, Dir) and name in parent.children:
+                    self._remove(parent, name, e.path)
+        for e in layer.entries:
+            if e.kind is Kind.OPAQUE or e.kind is Kind.WHITEOUT:
+                continue
+            self._add(e, index, stored)
+
+    def _add(self, e: Entry, index: int, stored: list[Inode]) -> None:
+        parent_path, _, name = e.path.rpartition("/")
+        parent = self._ensure_dir(parent_path, index)
+        existing = parent.children.get(name)
+        if e.kind is Kind.DIR:
+            if isinstance(existing, Dir):
+                return  # both directories: only attributes change
+            node: Node = Dir(index)
+        elif e.kind is Kind.FILE:
+            inode = Inode(e.size, index, e.data)
+            stored.append(inode)
+            node = File(inode, index)
+        elif e.kind is Kind.HARDLINK:
+            assert e.link is not None
+            target = self._lookup_literal(e.link)
+            if not isinstance(target, File):
+                target = self._lookup(e.link)
+            if isinstance(target, File):
+                node = File(target.inode, index)
+            else:
+                self.problems.append(
+                    (
+                        f"hardlink target /{e.link} does not exist; read as an empty file",
+                        e.path,
+                        index,
+                    )
+                )
+                inode = Inode(0, index, None)
+                stored.append(inode)
+                node = File(inode, index)
+        elif e.kind is Kind.SYMLINK:
+            node = Symlink(e.link or "", index)
+        else:
+            node = Other(index)
+        if existing is not None:
+            if (
+                isinstance(existing, File)
+                and isinstance(node, File)
+                and existing.inode is node.inode
+            ):
+                existing.layer = index
+                return  # a hardlink onto itself
+            self._remove(parent, name, e.path)
+        if isinstance(node, File):
+            node.inode.links += 1
+        parent.children[name] = node
+
+    def _ensure_dir(self, path: str, index: int) -> Dir:
+        node: Dir = self.root
+        if not path:
+            return node
+        walked = ""
+        for part in path.split("/"):
+            walked = _join(walked, part)
+            child = node.children.get(part)
+            if isinstance(child, Dir):
+                node = child
+                continue
+            if isinstance(child, Symlink) and child.layer == index:
+                # a symlink this same layer created: the unpacker follows it
+                resolved = self._lookup(walked)
+                if isinstance(resolved, Dir):
+                    node = resolved
+                    continue
+            if isinstance(child, Symlink):
+                self.problems.append(
+                    (
+                        f"layer writes below /{walked}, a symlink to {child.target!r} from layer "
+                        f"{child.layer}; the Docker Engine keeps the literal path (the symlink "
+                        "becomes a directory), containerd would follow the link",
+                        walked,
+                        index,
+                    )
+                )
+            if child is not None:
+                self._remove(node, part, walked)
+            new = Dir(index)
+            node.children[part] = new
+            node = new
+        return node
+
+    def _remove(self, parent: Dir, name: str, path: str) -> None:
+        node = parent.children.pop(name)
+        stack: list[tuple[Node, str]] = [(node, path)]
+        while stack:
+            n, p = stack.pop()
+            if isinstance(n, File):
+                n.inode.links -= 1
+                if n.inode.links == 0:
+                    n.inode.dead_path = p
+            elif isinstance(n, Dir):
+                stack.extend((c, _join(p, k)) for k, c in n.children.items())
+
+    # --- lookups in the merged view --------------------------------------------------------
+
+    def _lookup_literal(self, path: str) -> Node | None:
+        node: Node = self.root
+        if not path:
+            return node
+        for part in path.split("/"):
+            if not isinstance(node, Dir):
+                return None
+            child = node.children.get(part)
+            if child is None:
+                return None
+            node = child
+        return node
+
+    def resolve(self, path: str, *, follow_last: bool = False) -> str | None:
+        """The real path of `path`, resolving symlinked parents inside the image root.
+
+        The last component is followed only when `follow_last`. None when a component is
+        missing or symlinks loop.
+        """
+        parts = [p for p in path.split("/") if p and p != "."]
+        resolved: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            node = self._lookup_literal("/".join([*resolved, part]))
+            if node is None:
+                return None
+            if isinstance(node, Symlink) and (parts or follow_last):
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return None
+                target = node.target
+                if target.startswith("/"):
+                    resolved = []
+                parts = [p for p in target.split("/") if p and p != "."] + parts
+                continue
+            resolved.append(part)
+        return "/".join(resolved)
+
+    def _lookup(self, path: str, *, follow_last: bool = False) -> Node | None:
+        real = self.resolve(path, follow_last=follow_last)
+        return None if real is None else self._lookup_literal(real)
+
+    def lookup(self, path: str, *, follow_last: bool = False) -> tuple[str, Node] | None:
+        """(real path, node) for a path of the final view, through symlinked parents."""
+        real = self.resolve(path, follow_last=follow_last)
+        if real is None:
+            return None
+        node = self._lookup_literal(real)
+        return None if node is None else (real, node)
+
+    def walk(self, top: str = "") -> Iterator[tuple[str, Node]]:
+        """Every (path, node) below `top` (not following symlinks), parents before children."""
+        start = self._lookup_literal(top)
+        if start is None:
+            return
+        stack: list[tuple[str, Node]] = [(top, start)]
+        while stack:
+            path, node = stack.pop()
+            if path != top:
+                yield path, node
+            if isinstance(node, Dir):
+                for name in sorted(node.children, reverse=True):
+                    stack.append((_join(path, name), node.children[name]))
+
+    def files(self) -> Iterator[tuple[str, File]]:
+        for path, node in self.walk():
+            if isinstance(node, File):
+                yield path, node
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def merge(layers: list[LayerData]) -> MergedFS:
+    fs = MergedFS()
+    for layer in layers:
+        fs.apply(layer)
+    return fs

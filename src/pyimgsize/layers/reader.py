@@ -1,0 +1,193 @@
+"""Read one layer blob (plain tar, gzip or zstd, sniffed) into a light per-layer summary.
+
+Only headers are kept, plus the contents of the small metadata files the Python analysis needs
+(RECORD, METADATA, INSTALLER, installed-files.txt, PKG-INFO, pyvenv.cfg, dpkg `.list` files).
+Everything else is skipped (by seeking where the input allows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
+from pyimgsize.layers.stream import ByteStream, DecompressStream, PeekStream, sniff
+from pyimgsize.layers.tar import DIRECTORY, HARDLINK, SYMLINK, iter_tar
+
+
+class Kind(IntEnum):
+    FILE = 0
+    DIR = 1
+    SYMLINK = 2
+    HARDLINK = 3
+    OTHER = 4  # devices, FIFOs
+    WHITEOUT = 5  # path = the name it deletes
+    OPAQUE = 6  # path = the directory whose lower contents it hides
+
+
+@dataclass(slots=True)
+class Entry:
+    path: str
+    kind: Kind
+    size: int = 0  # stored data bytes (regular files only; sparse: the stored data)
+    link: str | None = None  # symlink target (verbatim) or hardlink target (normalised)
+    data: bytes | None = None  # contents of a captured metadata file
+
+
+@dataclass(slots=True)
+class LayerData:
+    entries: list[Entry]
+    tar_bytes: int  # size of the uncompressed tar
+    compressed_bytes: int | None  # blob size when the blob is compressed
+    compression: str  # "tar", "gzip" or "zstd"
+    problems: list[tuple[str, str | None]] = field(default_factory=list)  # (message, path)
+
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+_METADATA_NAMES = frozenset({"RECORD", "METADATA", "PKG-INFO", "INSTALLER", "installed-files.txt"})
+_META_LIMIT = 32 << 20
+# eStargz / zstd:chunked bookkeeping entries at the layer root (not filesystem content)
+_LAYER_ROOT_IGNORED = frozenset(
+    {"stargz.index.json", ".no.prefetch.landmark", ".prefetch.landmark"}
+)
+
+
+def normalize(name: str) -> tuple[str, bool]:
+    """Normalise a tar name to a root-relative key ("" is the root).
+
+    Strips `./` and `/` prefixes and trailing slashes, collapses `//` and `.`, resolves `..`
+    lexically without escaping the root. Returns (path, escaped) where escaped says a `..` tried
+    to leave the root or the name was absolute — worth a problem, never an escape.
+    """
+    escaped = name.startswith("/")
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            else:
+                escaped = True
+            continue
+        parts.append(part)
+    return "/".join(parts), escaped
+
+
+def wants_content(path: str) -> bool:
+    """Small metadata files whose contents the Python analysis reads."""
+    parent, _, base = path.rpartition("/")
+    if base in _METADATA_NAMES:
+        return parent.endswith((".dist-info", ".egg-info"))
+    if base == "pyvenv.cfg":
+        return True
+    if base.endswith(".egg-info"):
+        return True  # single-file egg-info (distutils): PKG-INFO contents
+    return parent == "var/lib/dpkg/info" and base.endswith(".list")
+
+
+Progress = Callable[[int], None]
+
+
+def read_layer(
+    blob: ByteStream, what: str, *, blob_size: int | None = None, progress: Progress | None = None
+) -> LayerData:
+    """Summarise one layer blob. `what` names it in errors ("layer 3 (sha256:ab12…)")."""
+    peek = PeekStream(blob)
+    head = peek.peek(512)
+    kind = sniff(head)
+    stream: ByteStream
+    decompressor: DecompressStream | None = None
+    if kind in ("gzip", "zstd"):
+        decompressor = DecompressStream(peek, kind, what)
+        stream = decompressor
+    elif kind == "tar":
+        stream = peek
+    elif not head:
+        raise CorruptLayer(f"{what}: empty blob (not even an end-of-archive marker)")
+    else:
+        raise UnsupportedMediaType(f"{what}: not a tar, gzip or zstd blob")
+
+    counter = _Counting(stream, progress)
+    entries: list[Entry] = []
+    problems: list[tuple[str, str | None]] = []
+    for m in iter_tar(counter, what):
+        path, escaped = normalize(m.name)
+        if escaped:
+            problems.append(
+                (f"tar entry name {m.name!r} points outside the root; read as /{path}", path)
+            )
+        if not path:
+            continue  # the root directory itself
+        parent, _, base = path.rpartition("/")
+        if not parent and base in _LAYER_ROOT_IGNORED:
+            continue
+        if base.startswith(WHITEOUT_PREFIX):
+            if base == OPAQUE_MARKER:
+                entries.append(Entry(parent, Kind.OPAQUE))
+            elif base.startswith(".wh..wh."):
+                pass  # AUFS metadata such as .wh..wh.plnk: not filesystem content
+            elif base == WHITEOUT_PREFIX:
+                problems.append(("bare '.wh.' whiteout entry ignored", path))
+            else:
+                target = base[len(WHITEOUT_PREFIX) :]
+                entries.append(Entry(f"{parent}/{target}" if parent else target, Kind.WHITEOUT))
+            continue
+        if m.type == DIRECTORY:
+            entries.append(Entry(path, Kind.DIR))
+        elif m.type == SYMLINK:
+            entries.append(Entry(path, Kind.SYMLINK, link=m.linkname))
+        elif m.type == HARDLINK:
+            target, _ = normalize(m.linkname)
+            entries.append(Entry(path, Kind.HARDLINK, link=target))
+        elif m.type in ("3", "4", "6"):
+            entries.append(Entry(path, Kind.OTHER))
+        else:  # regular, contiguous, sparse, and unknown types (read as regular, per POSIX)
+            data = None
+            if wants_content(path):
+                data = m.read_all(_META_LIMIT)
+                if data is None and m.stored > _META_LIMIT:
+                    problems.append(
+                        (f"metadata file larger than {_META_LIMIT} bytes not read", path)
+                    )
+            entries.append(Entry(path, Kind.FILE, size=m.stored, data=data))
+    # Anything after the end-of-archive marker (the second zero block, blocking padding) is
+    # part of the tar too.
+    counter.drain_rest()
+    tar_bytes = counter.count
+    compressed: int | None = None
+    if decompressor is not None:
+        compressed = blob_size if blob_size is not None else decompressor.compressed_consumed
+    return LayerData(entries, tar_bytes, compressed, kind, problems)
+
+
+class _Counting:
+    """Counts the bytes the tar reader consumes (the uncompressed tar size) and reports progress."""
+
+    def __init__(self, inner: ByteStream, progress: Progress | None) -> None:
+        self._inner = inner
+        self.count = 0
+        self._progress = progress
+        self._next_report = 8 << 20
+
+    def _advance(self, n: int) -> None:
+        self.count += n
+        if self._progress is not None and self.count >= self._next_report:
+            self._progress(self.count)
+            self._next_report = self.count + (8 << 20)
+
+    def read(self, n: int) -> bytes:
+        out = self._inner.read(n)
+        self._advance(len(out))
+        return out
+
+    def skip(self, n: int) -> int:
+        done = self._inner.skip(n)
+        self._advance(done)
+        return done
+
+    def drain_rest(self) -> None:
+        while self.skip(1 << 20):
+            pass

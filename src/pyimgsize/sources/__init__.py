@@ -1,0 +1,77 @@
+"""Image sources and the reference syntax of design.md §6.
+
+`docker:REF` the Docker Engine; `docker-archive:PATH` a `docker save` archive (plain or gzipped);
+`oci:PATH` an OCI image layout, directory or tar. A bare argument is a path when it names an
+existing file or directory (its kind detected from its content), otherwise an engine reference.
+The prefix always wins: an engine image literally named `oci:x` is `docker:oci:x`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import assert_never
+
+from pyimgsize.errors import UsageError
+from pyimgsize.sources.base import ImageSource, LoadedImage, LoadedLayer
+from pyimgsize.sources.engine import EngineSource
+from pyimgsize.sources.files import FileSource
+
+__all__ = [
+    "EngineSource",
+    "FileSource",
+    "ImageSource",
+    "LoadedImage",
+    "LoadedLayer",
+    "SourceKindOption",
+    "open_source",
+    "parse_ref",
+]
+
+
+class SourceKindOption(StrEnum):
+    DOCKER = "docker"
+    DOCKER_ARCHIVE = "docker-archive"
+    OCI = "oci"
+    PATH = "path"  # a bare path: kind detected from the content
+
+
+def parse_ref(ref: str) -> tuple[SourceKindOption, str]:
+    """Split a reference into (kind, rest)."""
+    for kind in (SourceKindOption.DOCKER_ARCHIVE, SourceKindOption.DOCKER, SourceKindOption.OCI):
+        prefix = f"{kind.value}:"
+        if ref.startswith(prefix):
+            rest = ref[len(prefix) :]
+            if not rest:
+                raise UsageError(f"empty reference after {prefix!r}")
+            return kind, rest
+    if not ref:
+        raise UsageError("empty image reference")
+    if Path(ref).exists():
+        return SourceKindOption.PATH, ref
+    return SourceKindOption.DOCKER, ref
+
+
+def open_source(
+    ref: str, *, image: str | None = None, platform: str | None = None, pull: bool = False
+) -> ImageSource:
+    kind, rest = parse_ref(ref)
+    if platform is not None:
+        parts = platform.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise UsageError(
+                f"--platform {platform!r}: expected os/arch[/variant], e.g. linux/amd64"
+            )
+    match kind:
+        case SourceKindOption.DOCKER:
+            if image is not None:
+                raise UsageError("--image selects from an archive or layout, not from the engine")
+            return EngineSource(ref=ref, name=rest, pull=pull, platform=platform)
+        case SourceKindOption.DOCKER_ARCHIVE:
+            return FileSource(ref, Path(rest), "docker-archive", image, platform)
+        case SourceKindOption.OCI:
+            return FileSource(ref, Path(rest), "oci", image, platform)
+        case SourceKindOption.PATH:
+            return FileSource(ref, Path(rest), None, image, platform)
+        case _:
+            assert_never(kind)

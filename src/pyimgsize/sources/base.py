@@ -1,0 +1,58 @@
+"""What every source produces, and the interface it implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pyimgsize.layers.reader import LayerData
+from pyimgsize.report import SourceKind
+
+ProgressCallback = Callable[[str, int], None]
+
+
+@dataclass
+class LoadedLayer:
+    diff_id: str
+    data: LayerData
+    created_by: str | None = None
+    comment: str | None = None
+
+
+@dataclass
+class LoadedImage:
+    """An image read from a source: its config and every layer's summary, base first."""
+
+    ref: str
+    source: SourceKind
+    id: str  # the image config's digest, "sha256:<hex>"
+    config: dict[str, Any]
+    layers: list[LoadedLayer]
+    tags: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+
+    @property
+    def platform(self) -> str | None:
+        os_ = self.config.get("os")
+        arch = self.config.get("architecture")
+        if not os_ or not arch:
+            return None
+        variant = self.config.get("variant")
+        return f"{os_}/{arch}/{variant}" if variant else f"{os_}/{arch}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        cfg = self.config.get("config") or {}
+        for item in cfg.get("Env") or []:
+            if isinstance(item, str):
+                key, _, value = item.partition("=")
+                out[key] = value
+        return out
+
+
+class ImageSource(Protocol):
+    """Where an image's bytes come from. `load` reads every layer in one streaming pass."""
+
+    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage: ...

@@ -1,0 +1,101 @@
+"""The Docker Engine source: stream the engine's image export (`GET /images/{id}/get`) into the
+same archive reader used for `docker save` files, nothing written to disk.
+
+The client comes from `docker.from_env()`: `DOCKER_HOST` (and the TLS variables) when set,
+otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or config.json's
+`currentContext`). A missing image is an error; only `--pull` pulls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pyimgsize.errors import EngineUnreachable, ImageNotFound, SourceError
+from pyimgsize.layers.stream import IterStream
+from pyimgsize.sources.base import LoadedImage, ProgressCallback
+from pyimgsize.sources.resolve import choose, load_candidate
+from pyimgsize.sources.store import StreamTarStore
+
+CHUNK = 2 << 20
+
+
+def _unreachable(name: str, where: str, exc: Exception) -> EngineUnreachable:
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return EngineUnreachable(
+        f"cannot reach the Docker engine{where}: {detail}; to inspect without an engine, run "
+        f"`docker save {name} -o image.tar` where one is reachable and then "
+        "`pyimgsize inspect docker-archive:image.tar`"
+    )
+
+
+def client_from_env() -> Any:
+    """A docker SDK client honouring DOCKER_HOST and the current docker context."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        return docker.from_env()
+    except DockerException as exc:
+        raise _unreachable("IMAGE", "", exc) from exc
+
+
+@dataclass
+class EngineSource:
+    ref: str  # the reference as the user wrote it
+    name: str  # what the engine understands: name[:tag], name@digest, an image ID
+    pull: bool = False
+    platform: str | None = None
+
+    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage:
+        import requests.exceptions
+        from docker.errors import APIError, DockerException, NotFound
+
+        client = client_from_env()
+        api = client.api
+        where = f" at {api.base_url}" if getattr(api, "base_url", None) else ""
+        try:
+            try:
+                info = api.inspect_image(self.name)
+            except NotFound:
+                if not self.pull:
+                    raise ImageNotFound(
+                        f"no image {self.name!r} in the Docker engine{where} "
+                        "(build or pull it first, or pass --pull)"
+                    ) from None
+                try:
+                    client.images.pull(self.name, platform=self.platform)
+                except (NotFound, APIError) as exc:
+                    raise ImageNotFound(f"cannot pull {self.name!r}: {_explain(exc)}") from exc
+                info = api.inspect_image(self.name)
+            image_id = str(info["Id"])
+            tags = list(info.get("RepoTags") or [])
+            chunks = api.get_image(image_id, chunk_size=CHUNK)
+            stream = IterStream(_translated(chunks, self.name))
+            store = StreamTarStore(stream, f"engine export of {self.name}", progress)
+        except (requests.exceptions.ConnectionError, DockerException) as exc:
+            if isinstance(exc, APIError) and exc.status_code not in (None, 500, 502, 503):
+                raise SourceError(f"Docker engine{where}: {_explain(exc)}") from exc
+            raise _unreachable(self.name, where, exc) from exc
+        candidate = choose(store, prefer="docker-archive", image=None, platform=self.platform)
+        loaded = load_candidate(store, candidate, ref=self.ref, source="docker", progress=progress)
+        loaded.tags = tags or loaded.tags
+        return loaded
+
+
+def _explain(exc: Exception) -> str:
+    explanation = getattr(exc, "explanation", None)
+    text = explanation if explanation else str(exc)
+    return str(text).splitlines()[0] if text else type(exc).__name__
+
+
+def _translated(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
+    """The export stream, with transport failures turned into our errors."""
+    import requests.exceptions
+    from docker.errors import DockerException
+
+    try:
+        yield from chunks
+    except (requests.exceptions.RequestException, DockerException, OSError) as exc:
+        raise SourceError(f"the engine's export of {name} broke off: {exc}") from exc

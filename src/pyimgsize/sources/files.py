@@ -1,0 +1,65 @@
+"""Image sources on disk: `docker save` archives (plain or gzipped) and OCI image layouts
+(directories or tars)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyimgsize.errors import FormatError, SourceError
+from pyimgsize.layers.stream import GZIP_MAGIC, ZSTD_MAGIC, DecompressStream, FileStream
+from pyimgsize.report import SourceKind
+from pyimgsize.sources.base import LoadedImage, ProgressCallback
+from pyimgsize.sources.resolve import choose, load_candidate
+from pyimgsize.sources.store import BlobStore, DirStore, SeekableTarStore, StreamTarStore
+
+
+@dataclass
+class FileSource:
+    """A `docker save` archive or an OCI layout; `kind` says how to read its index."""
+
+    ref: str
+    path: Path
+    kind: SourceKind | None  # "docker-archive", "oci", or None: decided by the content
+    image: str | None = None
+    platform: str | None = None
+
+    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage:
+        if self.path.is_dir():
+            if (
+                not (self.path / "index.json").is_file()
+                and not (self.path / "manifest.json").is_file()
+            ):
+                raise FormatError(
+                    f"{self.path}: not an OCI image layout (no index.json or oci-layout)"
+                )
+            return self._load_from(DirStore(self.path), progress)
+        try:
+            fh = self.path.open("rb")
+        except FileNotFoundError:
+            raise SourceError(f"{self.path}: no such file or directory") from None
+        except OSError as exc:
+            raise SourceError(f"{self.path}: cannot open ({exc.strerror})") from exc
+        with fh:
+            head = fh.read(4)
+            fh.seek(0)
+            what = str(self.path)
+            store: BlobStore
+            if head.startswith(GZIP_MAGIC):
+                store = StreamTarStore(
+                    DecompressStream(FileStream(fh), "gzip", what), what, progress
+                )
+            elif head.startswith(ZSTD_MAGIC):
+                store = StreamTarStore(
+                    DecompressStream(FileStream(fh), "zstd", what), what, progress
+                )
+            elif fh.seekable():
+                store = SeekableTarStore(fh, what)
+            else:
+                store = StreamTarStore(FileStream(fh), what, progress)
+            return self._load_from(store, progress)
+
+    def _load_from(self, store: BlobStore, progress: ProgressCallback | None) -> LoadedImage:
+        kind: SourceKind = self.kind or ("docker-archive" if store.has("manifest.json") else "oci")
+        candidate = choose(store, prefer=kind, image=self.image, platform=self.platform)
+        return load_candidate(store, candidate, ref=self.ref, source=kind, progress=progress)

@@ -1,0 +1,334 @@
+"""Find the chosen image in a blob store: `docker save`'s manifest.json or an OCI index.json.
+
+- `manifest.json` (docker save, legacy and 25+): `[{Config, RepoTags, Layers}]`, layer order =
+  `rootfs.diff_ids` order. Used first for docker-archive inputs.
+- `index.json` (OCI image layout): descriptors, possibly nested indexes; attestation manifests
+  (`vnd.docker.reference.type: attestation-manifest`, platform unknown/unknown) are skipped;
+  a platform whose blobs are absent is not an error unless it is the one chosen.
+Layers map to history entries by moby's rule: each history entry without `empty_layer: true`
+takes the next diff_id; a mismatch never fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform as _platform
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyimgsize.errors import AmbiguousImage, FormatError, MissingBlob, UnsupportedMediaType
+from pyimgsize.report import SourceKind
+from pyimgsize.sources.base import LoadedImage, LoadedLayer, ProgressCallback
+from pyimgsize.sources.store import BlobStore
+
+INDEX_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+MANIFEST_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    }
+)
+LAYER_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.diff.tar",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    }
+)
+EMPTY_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+
+
+def host_platform() -> str:
+    machine = _platform.machine().lower()
+    arch = {
+        "x86_64": "amd64",
+        "amd64": "amd64",
+        "aarch64": "arm64",
+        "arm64": "arm64",
+        "armv7l": "arm",
+        "ppc64le": "ppc64le",
+        "s390x": "s390x",
+        "riscv64": "riscv64",
+        "i386": "386",
+        "i686": "386",
+    }.get(machine, machine)
+    return f"linux/{arch}"
+
+
+def _platform_matches(have: str | None, want: str) -> bool:
+    if have is None:
+        return True
+    h = have.split("/")
+    w = want.split("/")
+    if h[:2] != w[:2]:
+        return False
+    if len(w) > 2 and len(h) > 2:
+        return h[2] == w[2]
+    return True
+
+
+def _descriptor_platform(desc: dict[str, Any]) -> str | None:
+    p = desc.get("platform")
+    if not isinstance(p, dict) or not p.get("os") or not p.get("architecture"):
+        return None
+    out = f"{p['os']}/{p['architecture']}"
+    return f"{out}/{p['variant']}" if p.get("variant") else out
+
+
+def _blob_path(digest: str) -> str:
+    alg, _, hex_ = digest.partition(":")
+    if not alg or not hex_ or "/" in digest or ".." in digest:
+        raise FormatError(f"malformed digest {digest!r}")
+    return f"blobs/{alg}/{hex_}"
+
+
+@dataclass
+class Candidate:
+    names: list[str]
+    config_path: str
+    layer_paths: list[str]
+    platform: str | None = None
+    layer_sizes: list[int | None] = field(default_factory=list)
+
+
+def _candidates_from_manifest_json(store: BlobStore, manifest: Any) -> list[Candidate]:
+    if not isinstance(manifest, list):
+        raise FormatError(f"{store.what}: manifest.json is not a list")
+    out: list[Candidate] = []
+    for entry in manifest:
+        if not isinstance(entry, dict) or "Config" not in entry or "Layers" not in entry:
+            raise FormatError(f"{store.what}: manifest.json entry without Config/Layers")
+        out.append(
+            Candidate(
+                names=list(entry.get("RepoTags") or []),
+                config_path=str(entry["Config"]),
+                layer_paths=[str(p) for p in entry["Layers"]],
+            )
+        )
+    return out
+
+
+def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate], list[str]]:
+    """Image manifests reachable from index.json, and the paths of missing manifest blobs."""
+    out: list[Candidate] = []
+    missing: list[str] = []
+
+    def visit(doc: Any, names: list[str], platform: str | None, depth: int) -> None:
+        if depth > 8:
+            raise FormatError(f"{store.what}: image indexes nested too deep")
+        if not isinstance(doc, dict):
+            raise FormatError(f"{store.what}: index is not a JSON object")
+        manifests = doc.get("manifests")
+        if not isinstance(manifests, list):
+            raise FormatError(f"{store.what}: index without a manifests list")
+        for desc in manifests:
+            if not isinstance(desc, dict) or "digest" not in desc:
+                continue
+            ann = desc.get("annotations") or {}
+            if ann.get("vnd.docker.reference.type") == "attestation-manifest":
+                continue
+            plat = _descriptor_platform(desc) or platform
+            if plat and plat.startswith("unknown/unknown"):
+                continue
+            desc_names = list(names)
+            for key in ("io.containerd.image.name", "org.opencontainers.image.ref.name"):
+                value = ann.get(key)
+                if value and value not in desc_names:
+                    desc_names.append(value)
+            media = desc.get("mediaType")
+            path = _blob_path(str(desc["digest"]))
+            if media is not None and media not in INDEX_TYPES and media not in MANIFEST_TYPES:
+                continue  # unknown descriptors must not error (image-spec image-index.md)
+            doc_child = store.json(path)
+            if doc_child is None:
+                missing.append(f"{path} ({plat or 'unknown platform'})")
+                continue
+            child_type = media or doc_child.get("mediaType")
+            if child_type in INDEX_TYPES or (child_type is None and "manifests" in doc_child):
+                visit(doc_child, desc_names, plat, depth + 1)
+                continue
+            cfg = doc_child.get("config")
+            layers = doc_child.get("layers")
+            if not isinstance(cfg, dict) or not isinstance(layers, list):
+                raise FormatError(f"{store.what}: manifest {path} has no config or layers")
+            for layer in layers:
+                lt = layer.get("mediaType")
+                if lt is not None and lt not in LAYER_TYPES:
+                    raise UnsupportedMediaType(
+                        f"{store.what}: unsupported layer media type {lt!r} in {path}"
+                    )
+            out.append(
+                Candidate(
+                    names=desc_names,
+                    config_path=_blob_path(str(cfg["digest"])),
+                    layer_paths=[_blob_path(str(layer["digest"])) for layer in layers],
+                    platform=plat,
+                    layer_sizes=[
+                        int(layer["size"]) if isinstance(layer.get("size"), int) else None
+                        for layer in layers
+                    ],
+                )
+            )
+
+    visit(index, [], None, 0)
+    return out, missing
+
+
+def _name_matches(want: str, names: list[str], config_path: str) -> bool:
+    w = want.removeprefix("docker.io/").removeprefix("library/")
+    for n in names:
+        short = n.removeprefix("docker.io/").removeprefix("library/")
+        if want in (n, short) or w in (n, short) or (":" not in w and short == f"{w}:latest"):
+            return True
+    hex_ = config_path.rpartition("/")[2].removesuffix(".json")
+    w_hex = want.removeprefix("sha256:")
+    return len(w_hex) >= 6 and hex_.startswith(w_hex)
+
+
+def _describe(c: Candidate) -> str:
+    hex_ = c.config_path.rpartition("/")[2].removesuffix(".json")[:12]
+    label = ", ".join(c.names) if c.names else f"untagged {hex_}"
+    return f"{label} [{c.platform}]" if c.platform else label
+
+
+def choose(
+    store: BlobStore,
+    *,
+    prefer: SourceKind,
+    image: str | None,
+    platform: str | None,
+) -> Candidate:
+    manifest = store.json("manifest.json") if prefer != "oci" else None
+    index = store.json("index.json")
+    missing: list[str] = []
+    if manifest is not None:
+        candidates = _candidates_from_manifest_json(store, manifest)
+    elif index is not None:
+        candidates, missing = _candidates_from_index(store, index)
+    else:
+        fallback = store.json("manifest.json") if prefer == "oci" else None
+        if fallback is not None:
+            candidates = _candidates_from_manifest_json(store, fallback)
+        else:
+            raise FormatError(
+                f"{store.what}: not a docker save archive or OCI image layout "
+                "(no manifest.json or index.json)"
+            )
+
+    # one image saved under several names appears once
+    unique: dict[str, Candidate] = {}
+    for c in candidates:
+        if c.config_path in unique:
+            for n in c.names:
+                if n not in unique[c.config_path].names:
+                    unique[c.config_path].names.append(n)
+        else:
+            unique[c.config_path] = c
+    pool = list(unique.values())
+    if not pool:
+        if missing:
+            raise MissingBlob(f"{store.what}: manifest blobs missing: {', '.join(missing)}")
+        raise FormatError(f"{store.what}: holds no image")
+
+    if image is not None:
+        pool = [c for c in pool if _name_matches(image, c.names, c.config_path)]
+        if not pool:
+            listing = "; ".join(_describe(c) for c in unique.values())
+            raise AmbiguousImage(f"{store.what}: no image named {image!r} (it holds: {listing})")
+
+    if len(pool) > 1 or platform is not None:
+        for c in pool:
+            if c.platform is None:
+                cfg = store.json(c.config_path)
+                if isinstance(cfg, dict) and cfg.get("os") and cfg.get("architecture"):
+                    c.platform = f"{cfg['os']}/{cfg['architecture']}" + (
+                        f"/{cfg['variant']}" if cfg.get("variant") else ""
+                    )
+        want = platform or host_platform()
+        matching = [c for c in pool if _platform_matches(c.platform, want)]
+        if platform is not None and not matching:
+            listing = "; ".join(_describe(c) for c in pool)
+            raise AmbiguousImage(f"{store.what}: no image for platform {platform} ({listing})")
+        if len(matching) == 1:
+            pool = matching
+        elif len(pool) > 1:
+            listing = "; ".join(_describe(c) for c in (matching or pool))
+            raise AmbiguousImage(
+                f"{store.what} holds {len(pool)} images; choose one with --image NAME "
+                f"(or --platform): {listing}"
+            )
+    return pool[0]
+
+
+def load_candidate(
+    store: BlobStore,
+    c: Candidate,
+    *,
+    ref: str,
+    source: SourceKind,
+    progress: ProgressCallback | None,
+) -> LoadedImage:
+    raw = store.raw(c.config_path)
+    if raw is None:
+        raise MissingBlob(f"{store.what}: image config {c.config_path} is missing")
+    try:
+        config = json.loads(raw)
+    except ValueError as exc:
+        raise FormatError(f"{store.what}: image config {c.config_path} is not JSON") from exc
+    if not isinstance(config, dict):
+        raise FormatError(f"{store.what}: image config {c.config_path} is not a JSON object")
+    image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+    rootfs = config.get("rootfs") or {}
+    diff_ids = rootfs.get("diff_ids")
+    if not isinstance(diff_ids, list):
+        raise FormatError(f"{store.what}: image config has no rootfs.diff_ids")
+    if len(diff_ids) != len(c.layer_paths):
+        raise FormatError(
+            f"{store.what}: image config lists {len(diff_ids)} diff_ids but the manifest "
+            f"{len(c.layer_paths)} layers"
+        )
+    history = [h for h in (config.get("history") or []) if isinstance(h, dict)]
+    problems: list[tuple[str, str | None, int | None]] = []
+    created: list[tuple[str | None, str | None]] = []
+    for h in history:
+        if h.get("empty_layer"):
+            continue
+        created.append((h.get("created_by"), h.get("comment")))
+    if history and len(created) != len(diff_ids):
+        problems.append(
+            (
+                f"image history has {len(created)} non-empty entries for {len(diff_ids)} layers; "
+                "layers without a matching entry show no instruction",
+                None,
+                None,
+            )
+        )
+    layers: list[LoadedLayer] = []
+    for i, (diff_id, path) in enumerate(zip(diff_ids, c.layer_paths, strict=True)):
+        what = f"layer {i} ({str(diff_id)[:19]})"
+        data = store.layer(path, what, progress)
+        created_by, comment = created[i] if i < len(created) else (None, None)
+        if data.compressed_bytes is None and data.compression != "tar":
+            data.compressed_bytes = store.size(path)
+        layers.append(LoadedLayer(str(diff_id), data, created_by, comment))
+    return LoadedImage(
+        ref=ref,
+        source=source,
+        id=image_id,
+        config=config,
+        layers=layers,
+        tags=list(c.names),
+        problems=problems,
+    )
