@@ -1,0 +1,1 @@
+"""The merged filesystem: layers applied as a container runtime applies them."""

@@ -1,0 +1,1 @@
+"""Layer blobs: sniffing, decompression, strict streaming tar reading, per-layer summaries."""
