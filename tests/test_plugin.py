@@ -306,7 +306,9 @@ def clean_docker_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "DOCKER_CERT_PATH",
         "DOCKER_CLI_PLUGIN_SOCKET",
     ):
-        monkeypatch.delenv(name, raising=False)
+        # setenv first: delenv of an unset variable would not restore it after main() sets it.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 def test_main_applies_globals_and_calls_cli(
