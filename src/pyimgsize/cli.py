@@ -11,13 +11,16 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import click
 import typer
 
 from pyimgsize import __version__
 from pyimgsize.errors import ExitCode, PyImgSizeError, UsageError
+
+if TYPE_CHECKING:
+    from pyimgsize.report import InspectReport
 
 app = typer.Typer(
     name="pyimgsize",
@@ -171,6 +174,90 @@ def inspect(
     finally:
         progress.done()
     emit(render_inspect(report, fmt, top=top, sort=sort), output)
+    return ExitCode.OK
+
+
+# --- diff ------------------------------------------------------------------------------------
+
+
+def _read_for_diff(
+    ref: str, *, image: str | None, platform: str | None, pull: bool, progress: Progress, side: str
+) -> InspectReport:
+    """Inspect `ref`, or load it when it names a saved report (marked as source "report")."""
+    from pyimgsize.api import inspect_or_load, is_report_file
+
+    def tick(what: str, done: int) -> None:
+        progress(f"{side}: {what}", done)
+
+    report = inspect_or_load(ref, image=image, platform=platform, pull=pull, progress=tick)
+    if is_report_file(ref):
+        report.image = report.image.model_copy(update={"source": "report"})
+    return report
+
+
+@app.command()
+def diff(
+    a: Annotated[
+        str,
+        typer.Argument(
+            metavar="A",
+            help="The baseline: an IMAGE or a saved `inspect --format json` report.",
+            show_default=False,
+        ),
+    ],
+    b: Annotated[
+        str,
+        typer.Argument(
+            metavar="B", help="The candidate: an IMAGE or a saved report.", show_default=False
+        ),
+    ],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also list unchanged distributions and each shared layer."),
+    ] = False,
+    output: OutputOpt = None,
+    select: ImageOpt = None,
+    select_a: Annotated[
+        str | None, typer.Option("--image-a", help="Like --image, for A only.")
+    ] = None,
+    select_b: Annotated[
+        str | None, typer.Option("--image-b", help="Like --image, for B only.")
+    ] = None,
+    platform: PlatformOpt = None,
+    pull: PullOpt = False,
+) -> int:
+    """Compare two builds: totals, categories, distributions and aligned layers, B minus A.
+
+    A and B are read at the same time. Percentages are relative to A.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyimgsize.compare import diff_reports
+    from pyimgsize.render.diff import render_diff
+
+    progress = Progress("pyimgsize diff")
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-diff") as pool:
+            futures = [
+                pool.submit(
+                    _read_for_diff,
+                    ref,
+                    image=choice or select,
+                    platform=platform,
+                    pull=pull,
+                    progress=progress,
+                    side=side,
+                )
+                for ref, choice, side in ((a, select_a, "A"), (b, select_b, "B"))
+            ]
+            # A's error wins when both fail, so the message does not depend on timing.
+            report_a, report_b = (future.result() for future in futures)
+    finally:
+        progress.done()
+    emit(render_diff(diff_reports(report_a, report_b), fmt, show_all=show_all), output)
     return ExitCode.OK
 
 
