@@ -1,10 +1,14 @@
-"""`compare.diff_reports` on hand-built reports: exact deltas, pairing, alignment, wording."""
+"""`compare.diff_reports`: exact deltas, pairing, alignment and wording, on hand-built reports
+and on generated images read through the real pipeline."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import tests.diff_images as img
+from tests.diff_images import write_pair
 from tests.diff_samples import (
     BASE,
     SITE,
@@ -23,6 +27,7 @@ from tests.diff_samples import (
     upgrade_pair,
 )
 
+from pyimgsize.api import inspect
 from pyimgsize.compare import (
     diff_reports,
     find_causes,
@@ -482,3 +487,120 @@ def test_inputs_are_not_modified() -> None:
     diff_reports(a, b)
     assert (a.model_dump_json(), b.model_dump_json()) == before
     assert isinstance(a, InspectReport)
+
+
+# --- generated images through the real pipeline ------------------------------------------------
+# A is written as a docker save archive, B as an OCI layout; expected numbers come from the
+# fixture entries (tests/diff_images.py), never from pyimgsize.
+
+
+def _diff_images(tmp_path: Path, name: str) -> DiffReport:
+    ref_a, ref_b = write_pair(tmp_path, name)
+    return diff_reports(inspect(ref_a), inspect(ref_b))
+
+
+def test_images_bytecode_added(tmp_path: Path) -> None:
+    diff = _diff_images(tmp_path, "bytecode")
+    pyc = img.size_of(img.pandas(pyc=True), img.is_pyc)
+    assert pyc == 1_600 + 3_600  # 100 + size // 2 for __init__.py (3 kB) and core.py (7 kB)
+    python_a = img.size_of(img.pandas() + img.six())
+    assert totals(diff) == {
+        "bytes": (img.BASE_BYTES + python_a, img.BASE_BYTES + python_a + pyc, pyc, 2.86),
+        "layer_bytes": (img.BASE_BYTES + python_a, img.BASE_BYTES + python_a + pyc, pyc, 2.86),
+        "python_bytes": (python_a, python_a + pyc, pyc, 16.36),
+        "bytecode_bytes": (0, pyc, pyc, None),
+        "cache_bytes": (0, 0, 0, None),
+        "dead_bytes": (0, 0, 0, None),
+    }
+    assert [(p.name, p.status, p.delta, p.categories) for p in diff.packages] == [
+        ("pandas", "changed", 5_200, only(bytecode=5_200)),
+        ("six", "same", 0, ZERO),
+    ]
+    assert rows(diff) == [(0, 0, "shared", 0), (1, 1, "instruction", 5_200)]
+    assert diff.a.source == "docker-archive"
+    assert diff.b.source == "oci"
+    assert diff.explanation[0] == (
+        "B is +5.2 kB (+2.9%): bytecode +5.2 kB across 1 distribution (UV_COMPILE_BYTECODE?), "
+        "largest pandas +5.2 kB"
+    )
+
+
+def test_images_cache_added(tmp_path: Path) -> None:
+    diff = _diff_images(tmp_path, "cache")
+    cache = img.size_of(img.CACHE_FILES)
+    assert cache == 15_000
+    assert totals(diff)["cache_bytes"] == (0, cache, cache, None)
+    assert diff.totals.bytes.delta == cache
+    assert diff.totals.python_bytes.delta == 0
+    assert [(p.name, p.status) for p in diff.packages] == [("pandas", "same"), ("six", "same")]
+    assert rows(diff) == [(0, 0, "shared", 0), (1, 1, "position", cache)]
+    assert diff.explanation[0] == (
+        "B is +15.0 kB (+8.0%): caches and stray wheels +15.0 kB: "
+        "pip cache /root/.cache/pip added +15.0 kB"
+    )
+
+
+def test_images_distribution_upgraded(tmp_path: Path) -> None:
+    diff = _diff_images(tmp_path, "upgrade")
+    old = img.pandas(installer="pip", pyc=True)
+    new = img.pandas("2.2.0", core=9_000, installer="pip", pyc=True)
+    metadata = img.size_of(new, img.is_metadata) - img.size_of(old, img.is_metadata)
+    pandas, six = diff.packages
+    assert (pandas.name, pandas.status, pandas.version_a, pandas.version_b) == (
+        "pandas",
+        "changed",
+        "2.1.0",
+        "2.2.0",
+    )
+    assert (pandas.a, pandas.b) == (img.size_of(old), img.size_of(new))
+    assert pandas.categories == only(bytecode=1_000, source=2_000, metadata=metadata)
+    assert pandas.delta == 3_000 + metadata
+    assert (six.name, six.status, six.delta) == ("six", "same", 0)
+    assert rows(diff) == [(0, 0, "shared", 0), (1, 1, "instruction", 3_000 + metadata)]
+    assert diff.totals.bytecode_bytes.delta == 1_000
+
+
+def test_images_base_changed_shares_no_layer(tmp_path: Path) -> None:
+    diff = _diff_images(tmp_path, "rebased")
+    assert rows(diff) == [(0, 0, "instruction", -60_000), (1, 1, "instruction", -1_000)]
+    assert totals(diff)["bytes"][2] == -61_000
+    assert totals(diff)["python_bytes"][2] == 0
+    assert [p.status for p in diff.packages] == ["same", "same"]
+    assert diff.explanation[0] == (
+        "B is -61.0 kB (-27.5%): outside Python -61.0 kB "
+        "(no layer is shared: a different base image?)"
+    )
+
+
+def test_images_different_layer_counts(tmp_path: Path) -> None:
+    diff = _diff_images(tmp_path, "layers")
+    cache = img.size_of(img.CACHE_FILES)
+    assert rows(diff) == [
+        (0, 0, "shared", 0),
+        (None, 1, "only-b", 5_000),
+        (1, 2, "instruction", 20),
+        (2, 3, "instruction", cache),
+        (None, 4, "only-b", 0),
+    ]
+    assert totals(diff)["bytes"][2] == 5_020
+    assert totals(diff)["layer_bytes"][2] == 5_020 + cache
+    assert totals(diff)["dead_bytes"] == (0, cache, cache, None)
+    assert totals(diff)["cache_bytes"] == (0, 0, 0, None)
+    assert diff.explanation[:2] == [
+        "B is +5.0 kB (+3.3%), +20.0 kB shipped (+13.2%): dead bytes +15.0 kB (written by a "
+        "layer, deleted or overwritten by a later one: shipped, never visible), largest B layer "
+        "3 `pip install -r /app/requirements.txt` +15.0 kB, mostly cache +15.0 kB",
+        "Outside Python +5.0 kB, largest B layer 1 `apt-get install -y libpq5` +5.0 kB",
+    ]
+
+
+def test_images_identical(tmp_path: Path) -> None:
+    diff = _diff_images(tmp_path, "identical")
+    assert diff.a.id == diff.b.id
+    assert all(delta == 0 for _a, _b, delta, _pct in totals(diff).values())
+    assert rows(diff) == [(0, 0, "shared", 0), (1, 1, "shared", 0)]
+    assert [p.status for p in diff.packages] == ["same", "same"]
+    assert diff.explanation == [
+        "A and B are the same image (same image ID)",
+        "Layers: A has 2, B has 2; 2 shared",
+    ]
