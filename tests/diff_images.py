@@ -75,7 +75,7 @@ def bytecode_pair() -> Pair:
     return a, b
 
 
-CACHE_FILES = [
+CACHE_FILES: list[Entry] = [
     File(f"{PIP_CACHE}/http-v2/a/b/c/d/e/0123456789abcdef", size=12_000),
     File(f"{PIP_CACHE}/wheels/ab/cd/pandas-2.1.0-cp311-cp311-linux_x86_64.whl", size=3_000),
 ]
