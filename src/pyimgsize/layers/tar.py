@@ -38,17 +38,17 @@ _MAX_META = 16 << 20
 
 
 def header_checksum_ok(block: bytes) -> bool:
+    """POSIX: the unsigned sum of the header with the checksum field read as spaces. Some old
+    tars summed signed bytes; that form is checked only when the usual one fails."""
     try:
         stored = _num(block[148:156])
     except ValueError:
         return False
-    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:512])
-    signed = (
-        sum(b - 256 if b > 127 else b for b in block[:148])
-        + 8 * 32
-        + sum(b - 256 if b > 127 else b for b in block[156:512])
-    )
-    return stored in (unsigned, signed)
+    if stored == sum(block) - sum(block[148:156]) + 8 * 32:
+        return True
+    signed = sum(b - 256 if b > 127 else b for b in block[:148]) + 8 * 32
+    signed += sum(b - 256 if b > 127 else b for b in block[156:512])
+    return stored == signed
 
 
 def _num(field_: bytes) -> int:
