@@ -212,21 +212,38 @@ def test_max_growth_fails_and_names_what_grew() -> None:
     baseline = sample_report(ref="docker:app:main")
     current = sample_report(image_bytes_extra=8 * MB)
     current.packages.append(package("rich", source=3 * MB, data=1 * MB))
+    current.totals.python_bytes += 4 * MB
     result = evaluate(current, Budget(max_growth="5MB"), baseline)
     rule = only(result, "max_growth")
     assert (rule.status, rule.actual, rule.limit) == ("fail", 8 * MB, 5 * MB)
     assert rule.contributors == [
-        c("files of no Python distribution", 4 * MB),
+        c("files outside Python", 4 * MB),
         c("rich (new)", 4 * MB),
     ]
     assert rule.message == (
         "growth +8.0 MB > 5.0 MB (baseline 565.0 MB -> 573.0 MB): "
-        "files of no Python distribution +4.0 MB, rich (new) +4.0 MB"
+        "files outside Python +4.0 MB, rich (new) +4.0 MB"
     )
     assert rule.remedy is not None
     assert rule.remedy.startswith("run pyimgsize diff docker:app:main docker:app:pr")
     assert result.baseline is not None
     assert (result.baseline.ref, result.baseline.bytes) == ("docker:app:main", 565 * MB)
+
+
+def test_growth_contributors_split_caches_unowned_files_and_the_rest() -> None:
+    baseline = sample_report(ref="docker:app:main")
+    current = sample_report(image_bytes_extra=10 * MB)
+    current.totals.cache_bytes += 3 * MB
+    current.totals.python_bytes += 2 * MB  # owned by no distribution
+    current.packages[2] = package("requests", bytecode=1 * MB, source=1 * MB, metadata=1 * MB)
+    rule = only(evaluate(current, Budget(max_growth=0), baseline), "max_growth")
+    # requests shrank by 1 MB: not a contributor to growth; the unowned part grew by 3 MB.
+    assert rule.contributors == [
+        c("files outside Python", 5 * MB),
+        c("caches and stray wheels", 3 * MB),
+        c("site-packages files of no distribution", 3 * MB),
+    ]
+    assert sum(x.bytes for x in rule.contributors) - 1 * MB == rule.actual == 10 * MB
 
 
 def test_max_growth_passes_when_the_image_shrinks() -> None:
@@ -245,7 +262,7 @@ def test_max_growth_percent() -> None:
     assert (failing.status, failing.actual, failing.limit) == ("fail", 2.0, 1.5)
     assert failing.message == (
         "growth +2% > 1.5% (+11.3 MB: baseline 565.0 MB -> 576.3 MB): "
-        "files of no Python distribution +11.3 MB"
+        "files outside Python +11.3 MB"
     )
     passing = only(evaluate(current, Budget(max_growth_percent=2), baseline), "max_growth_percent")
     assert (passing.status, passing.actual, passing.limit) == ("pass", 2.0, 2.0)

@@ -77,6 +77,8 @@ MESSAGE_CONTRIBUTORS: Final = 3
 
 _SIZE_TEXT = re.compile(r"\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[A-Za-z]*\s*")
 _PERCENT_TEXT = re.compile(r"\s*((?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*")
+# The classic builder names copied content by hash: `ADD file:<sha256> in /`.
+_CONTENT_HASH = re.compile(r"\b(?:file|dir|multi):[0-9a-f]{64}\b")
 # PEP 508 names: https://packaging.python.org/en/latest/specifications/name-normalization/
 _DIST_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
 
@@ -429,7 +431,10 @@ def _named(contributors: Sequence[Contributor], *, signed: bool = False) -> str:
 
 
 def _layer_name(layer: Layer) -> str:
+    """ "layer 3: RUN pip install ..." (shell wrapper dropped, content hashes cut, 60 chars)."""
     created = " ".join((layer.created_by or "").split())
+    created = _CONTENT_HASH.sub(lambda m: m.group(0)[: m.group(0).index(":") + 13], created)
+    created = created.removesuffix(" # buildkit")
     if created.startswith("/bin/sh -c #(nop) "):
         created = created.removeprefix("/bin/sh -c #(nop) ")
     elif created.startswith("/bin/sh -c "):
@@ -659,8 +664,9 @@ def _dead_rule(report: InspectReport, limit: int) -> RuleResult:
 
 
 def _growth_contributors(report: InspectReport, baseline: InspectReport) -> list[Contributor]:
-    """What grew: distributions by normalised name (all site-packages together), then the
-    files of no distribution (the rest of the image delta)."""
+    """What grew: distributions by normalised name (all site-packages together), site-packages
+    files no distribution owns, caches and stray wheels, and everything outside Python (the
+    rest of the image delta)."""
     before: dict[str, int] = {}
     after: dict[str, int] = {}
     display: dict[str, str] = {}
@@ -679,8 +685,15 @@ def _growth_contributors(report: InspectReport, baseline: InspectReport) -> list
         )
         for key in sorted(set(before) | set(after))
     ]
-    rest = (report.image.bytes - baseline.image.bytes) - sum(c.bytes for c in items)
-    items.append(Contributor(name="files of no Python distribution", bytes=rest))
+    owned = sum(c.bytes for c in items)
+    python = report.totals.python_bytes - baseline.totals.python_bytes
+    caches = report.totals.cache_bytes - baseline.totals.cache_bytes
+    rest = (report.image.bytes - baseline.image.bytes) - python - caches
+    items += [
+        Contributor(name="site-packages files of no distribution", bytes=python - owned),
+        Contributor(name="caches and stray wheels", bytes=caches),
+        Contributor(name="files outside Python", bytes=rest),
+    ]
     return _top(items)
 
 
