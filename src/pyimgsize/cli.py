@@ -261,6 +261,139 @@ def diff(
     return ExitCode.OK
 
 
+# --- check -----------------------------------------------------------------------------------
+
+from pyimgsize.render.check import CheckFormat  # noqa: E402
+
+
+def _size_flag(flag: str, help_text: str) -> typer.models.OptionInfo:
+    """A budget override flag: one rule's limit, a size such as 600MB (MB = 10^6, MiB = 2^20)."""
+    info: typer.models.OptionInfo = typer.Option(
+        flag, metavar="SIZE", help=help_text, show_default=False
+    )
+    return info
+
+
+@app.command()
+def check(
+    image: Annotated[
+        str,
+        typer.Argument(
+            metavar="IMAGE",
+            help="The image to gate: an IMAGE or a saved `inspect --format json` report.",
+            show_default=False,
+        ),
+    ],
+    budget_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--budget",
+            "-b",
+            dir_okay=False,
+            help="Budget file (default: ./pyimgsize.toml, else [tool.pyimgsize.budget] in "
+            "./pyproject.toml).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="IMAGE|REPORT.json",
+            help="What growth is measured against (max_growth, max_growth_percent).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.TABLE,
+    output: OutputOpt = None,
+    max_image: Annotated[str | None, _size_flag("--max-image", "Cap image bytes.")] = None,
+    max_layers_total: Annotated[
+        str | None, _size_flag("--max-layers-total", "Cap bytes stored in all layers.")
+    ] = None,
+    max_python: Annotated[str | None, _size_flag("--max-python", "Cap Python bytes.")] = None,
+    max_bytecode: Annotated[
+        str | None, _size_flag("--max-bytecode", "Cap .pyc/.pyo bytes.")
+    ] = None,
+    max_cache: Annotated[
+        str | None, _size_flag("--max-cache", "Cap caches and stray wheels (0: none).")
+    ] = None,
+    max_dead: Annotated[str | None, _size_flag("--max-dead", "Cap dead bytes.")] = None,
+    max_growth: Annotated[
+        str | None, _size_flag("--max-growth", "Cap growth over --baseline.")
+    ] = None,
+    max_growth_percent: Annotated[
+        str | None,
+        typer.Option(
+            "--max-growth-percent",
+            metavar="PERCENT",
+            help="Cap growth over --baseline in percent.",
+            show_default=False,
+        ),
+    ] = None,
+    max_package: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max-package",
+            metavar="NAME=SIZE",
+            help="Cap one distribution (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    select: ImageOpt = None,
+    platform: PlatformOpt = None,
+    pull: PullOpt = False,
+) -> int:
+    """Gate an image on a size budget: exit 0 within budget, 1 when a rule fails.
+
+    Rules come from the budget file; --max-* flags override single rules. Sizes: MB = 10^6,
+    MiB = 2^20. Exit 2 for an invalid budget or flags (every problem listed), 3 when an image
+    cannot be read.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyimgsize.budget import budget_overrides, evaluate, load_budget
+    from pyimgsize.render.check import render_check
+
+    budget, _found = load_budget(
+        Path.cwd(),
+        budget_file=budget_file,
+        overrides=budget_overrides(
+            max_image=max_image,
+            max_layers_total=max_layers_total,
+            max_python=max_python,
+            max_bytecode=max_bytecode,
+            max_cache=max_cache,
+            max_dead=max_dead,
+            max_growth=max_growth,
+            max_growth_percent=max_growth_percent,
+        ),
+        package_overrides=max_package or (),
+    )
+    progress = Progress("pyimgsize check")
+    refs = [(image, "image")] + ([(baseline, "baseline")] if baseline is not None else [])
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-check") as pool:
+            futures = [
+                pool.submit(
+                    _read_for_diff,
+                    ref,
+                    image=select,
+                    platform=platform,
+                    pull=pull,
+                    progress=progress,
+                    side=side,
+                )
+                for ref, side in refs
+            ]
+            # The image's error wins when both fail, so the message does not depend on timing.
+            reports = [future.result() for future in futures]
+    finally:
+        progress.done()
+    verdict = evaluate(reports[0], budget, reports[1] if baseline is not None else None)
+    emit(render_check(verdict, fmt), output)
+    return ExitCode.OK if verdict.passed else ExitCode.BUDGET_EXCEEDED
+
+
 # --- install-plugin --------------------------------------------------------------------------
 
 
