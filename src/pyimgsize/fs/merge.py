@@ -78,11 +78,16 @@ class MergedFS:
     root: Dir = field(default_factory=lambda: Dir(-1))
     inodes_by_layer: list[list[Inode]] = field(default_factory=list)
     problems: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    # the directory the previous entry went into (tar entries come grouped by directory);
+    # any removal may detach it, so removals clear it
+    _parent_path: str | None = field(default=None, repr=False)
+    _parent_node: Dir | None = field(default=None, repr=False)
 
     # --- building -------------------------------------------------------------------------
 
     def apply(self, layer: LayerData) -> None:
         index = len(self.inodes_by_layer)
+        self._parent_node = None
         stored: list[Inode] = []
         self.inodes_by_layer.append(stored)
         for message, path in layer.problems:
@@ -107,7 +112,11 @@ class MergedFS:
 
     def _add(self, e: Entry, index: int, stored: list[Inode]) -> None:
         parent_path, _, name = e.path.rpartition("/")
-        parent = self._ensure_dir(parent_path, index)
+        if parent_path == self._parent_path and self._parent_node is not None:
+            parent = self._parent_node
+        else:
+            parent = self._ensure_dir(parent_path, index)
+            self._parent_path, self._parent_node = parent_path, parent
         existing = parent.children.get(name)
         if e.kind is Kind.DIR:
             if isinstance(existing, Dir):
@@ -187,6 +196,7 @@ class MergedFS:
         return node
 
     def _remove(self, parent: Dir, name: str, path: str) -> None:
+        self._parent_node = None
         node = parent.children.pop(name)
         stack: list[tuple[Node, str]] = [(node, path)]
         while stack:

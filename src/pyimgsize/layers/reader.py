@@ -61,6 +61,13 @@ def normalize(name: str) -> tuple[str, bool]:
     lexically without escaping the root. Returns (path, escaped) where escaped says a `..` tried
     to leave the root or the name was absolute — worth a problem, never an escape.
     """
+    if (
+        not name.startswith(("/", "./", "../"))
+        and name not in (".", "..")
+        and "//" not in name
+        and "/." not in name
+    ):
+        return name.rstrip("/"), False  # the common case: already clean
     escaped = name.startswith("/")
     parts: list[str] = []
     for part in name.split("/"):

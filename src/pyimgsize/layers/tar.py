@@ -60,10 +60,8 @@ def _num(field_: bytes) -> int:
         if field_[0] & 0x40:
             value -= 1 << (len(field_) * 8 - 2)
         return value
-    text = field_.split(b"\0", 1)[0].strip(b" \0")
-    if not text:
-        return 0
-    return int(text, 8)
+    text = field_.split(b"\0", 1)[0].strip()
+    return int(text, 8) if text else 0
 
 
 def _str(field_: bytes) -> str:
@@ -157,7 +155,12 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
             raise CorruptLayer(f"{what}: truncated (partial header)")
         if block == bytes(BLOCK):
             # End-of-archive marker: two zero blocks; a lone one at EOF is tolerated (GNU tar
-            # warns and accepts). Anything after the marker (blocking-factor padding) is ignored.
+            # warns and accepts). A zero block followed by anything but zeros is a damaged
+            # header, not the end (Go's archive/tar: ErrHeader): stopping there would turn a
+            # corrupt layer into a smaller one. What follows the marker (blocking-factor
+            # padding) is ignored.
+            if stream.read(BLOCK).strip(b"\0"):
+                raise CorruptLayer(f"{what}: zero block in mid-archive (damaged tar header)")
             return
         if not header_checksum_ok(block):
             raise CorruptLayer(f"{what}: bad tar header checksum")
@@ -174,7 +177,7 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
             if prefix:
                 name = prefix + "/" + name
         linkname = _str(block[157:257])
-        pax = {**global_pax, **pending_pax}
+        pax = {**global_pax, **pending_pax} if global_pax or pending_pax else {}
         if "size" in pax:
             try:
                 size = int(pax["size"])

@@ -8,6 +8,8 @@ otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or c
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +74,7 @@ class EngineSource:
             image_id = str(info["Id"])
             tags = list(info.get("RepoTags") or [])
             chunks = api.get_image(image_id, chunk_size=CHUNK)
-            stream = IterStream(_translated(chunks, self.name))
+            stream = IterStream(_prefetched(_translated(chunks, self.name)))
             store = StreamTarStore(stream, f"engine export of {self.name}", progress)
         except (requests.exceptions.ConnectionError, DockerException) as exc:
             if isinstance(exc, APIError) and exc.status_code not in (None, 500, 502, 503):
@@ -88,6 +90,41 @@ def _explain(exc: Exception) -> str:
     explanation = getattr(exc, "explanation", None)
     text = explanation if explanation else str(exc)
     return str(text).splitlines()[0] if text else type(exc).__name__
+
+
+def _prefetched(chunks: Iterator[bytes], depth: int = 16) -> Iterator[bytes]:
+    """Read the export on a thread, up to `depth` chunks ahead, so the engine keeps streaming
+    while this thread parses headers (socket reads release the GIL)."""
+    q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(chunk, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=pump, name="pyimgsize-export", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def _translated(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
