@@ -156,6 +156,22 @@ def _resolve_owned(fs: MergedFS, index: FileIndex, path: str) -> str | None:
     return None
 
 
+def _is_dir(fs: MergedFS, path: str) -> bool:
+    hit = fs.lookup(path, follow_last=True)
+    return hit is not None and isinstance(hit[1], Dir)
+
+
+def _real_path(fs: MergedFS, path: str) -> str:
+    """`path` with its parent directories resolved through symlinks (the last one kept)."""
+    parent, _, base = path.rpartition("/")
+    if not parent:
+        return path
+    real_parent = fs.resolve(parent, follow_last=True)
+    if real_parent is None:
+        return path
+    return f"{real_parent}/{base}" if real_parent else base
+
+
 def _join(base: str, rel: str) -> str:
     if rel.startswith("/"):
         return normalize(rel)[0]
@@ -251,12 +267,18 @@ def read_distributions(
                 dist.paths.add(meta_path)
             for path in listed or []:
                 real = _resolve_owned(fs, index, path)
-                if real is None:
-                    dist.missing += 1
-                else:
+                if real is not None:
                     dist.paths.add(real)
+                elif _is_dir(fs, path):
+                    continue  # dpkg lists every directory; a directory holds no bytes
+                else:
+                    dist.missing += 1
                 if path.endswith(".py"):
-                    for pyc in pycs.by_source.get(path, ()):
+                    # pycs are indexed by real path: resolve the row (absolute rows may go
+                    # through a symlink such as a venv's lib64 -> lib), even when the source
+                    # itself is gone
+                    source = real or _real_path(fs, path)
+                    for pyc in pycs.by_source.get(source, ()):
                         dist.paths.add(pyc)
             if dist.missing:
                 problems.append(
