@@ -173,10 +173,12 @@ class MergedFS:
                 node = child
                 continue
             if isinstance(child, Symlink) and child.layer == index:
-                # a symlink this same layer created: the unpacker follows it
-                resolved = self._lookup(walked)
-                if isinstance(resolved, Dir):
-                    node = resolved
+                # a symlink this same layer created: the unpacker follows it (through the
+                # link itself, so the last component is followed too)
+                real = self.resolve(walked, follow_last=True)
+                resolved = self._lookup_literal(real) if real is not None else None
+                if real is not None and isinstance(resolved, Dir):
+                    node, walked = resolved, real
                     continue
             if isinstance(child, Symlink):
                 self.problems.append(

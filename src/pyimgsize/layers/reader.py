@@ -147,7 +147,14 @@ def read_layer(
         elif m.type == SYMLINK:
             entries.append(Entry(path, Kind.SYMLINK, link=m.linkname))
         elif m.type == HARDLINK:
-            target, _ = normalize(m.linkname)
+            target, link_escaped = normalize(m.linkname)
+            if link_escaped:
+                problems.append(
+                    (
+                        f"hardlink target {m.linkname!r} points outside the root; read as /{target}",
+                        path,
+                    )
+                )
             entries.append(Entry(path, Kind.HARDLINK, link=target))
         elif m.type in ("3", "4", "6"):
             entries.append(Entry(path, Kind.OTHER))
