@@ -1,0 +1,44 @@
+"""Fixtures of the end-to-end suite: the Dockerfile.test images, built once per machine.
+
+The `e2e` fixture fetches the pinned wheels, builds the Debian base image and every variant of
+Dockerfile.test (each step cached, see e2e/build.py) and hands out the lazily computed truth and
+reports (tests/e2e/harness.py). Timings of every step are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .harness import E2E, Timing, e2e_build
+
+if TYPE_CHECKING:
+    import docker
+
+_SESSION: list[E2E] = []
+
+
+@pytest.fixture(scope="session")
+def e2e(engine: docker.DockerClient) -> E2E:
+    """Every variant image (built or reused), with session-wide truth and reports."""
+    try:
+        tags, steps = e2e_build.ensure()
+    except e2e_build.BuildError as exc:
+        pytest.fail(f"building the end-to-end images failed: {exc}", pytrace=False)
+    state = E2E(tags=tags)
+    for step in steps:
+        state.timings.append(
+            Timing(f"build {step.name}{' (cached)' if step.cached else ''}", step.seconds)
+        )
+    _SESSION.append(state)
+    return state
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for state in _SESSION:
+        terminalreporter.section("end-to-end timings")
+        for timing in state.timings:
+            terminalreporter.write_line(f"{timing.seconds:7.1f}s  {timing.what}")
+        total = sum(t.seconds for t in state.timings)
+        terminalreporter.write_line(f"{total:7.1f}s  total")

@@ -1,0 +1,175 @@
+"""Helpers of the end-to-end suite: images, ground truth, pyimgsize reports, image configs.
+
+Every result is computed once per session and kept in memory (`E2E`): a variant's truth (the
+e2e/truth.py script run inside a container of the image), its report through the engine source,
+its report through a `docker save` archive (the archive is deleted right after), and its image
+config read from that archive (history with `empty_layer`, rootfs diff_ids), which maps
+Dockerfile instructions to layer indices without asking pyimgsize.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+def _load_build_module() -> ModuleType:
+    """e2e/build.py, loaded by path (the repository's e2e/ is scripts, not a package)."""
+    name = "pyimgsize_e2e_build"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO_DIR / "e2e" / "build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+e2e_build = _load_build_module()
+
+TRUTH_SCRIPT = e2e_build.E2E_DIR / "truth.py"
+# Trees the truth measures besides the Python views (expected dead bytes come from these).
+TRUTH_TREES = ("/wheels", "/opt/venv", "/root/.cache/uv")
+SOURCES = ("docker", "docker-archive")
+
+Json = dict[str, Any]
+
+
+def _run(cmd: list[str], *, what: str, stdin: bytes | None = None, timeout: int = 600) -> str:
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace")[-4000:]
+        pytest.fail(
+            f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{err}", pytrace=False
+        )
+    return proc.stdout.decode()
+
+
+def measure_truth(tag: str) -> Json:
+    """Run e2e/truth.py with the image's own python3, offline and read-only."""
+    out = _run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "-i",
+            "--network",
+            "none",
+            "--read-only",
+            "--entrypoint",
+            "python3",
+            tag,
+            "-I",
+            "-S",
+            "-B",
+            "-",
+            *TRUTH_TREES,
+        ],
+        what=f"ground truth in {tag}",
+        stdin=TRUTH_SCRIPT.read_bytes(),
+    )
+    truth: Json = json.loads(out)
+    return truth
+
+
+def pyimgsize_json(*args: str) -> Json:
+    """`pyimgsize ARGS --format json` through the CLI, as a user or CI script runs it."""
+    out = _run(
+        [sys.executable, "-m", "pyimgsize", *args, "--format", "json"],
+        what=f"pyimgsize {' '.join(args)}",
+    )
+    report: Json = json.loads(out)
+    return report
+
+
+def read_archive_config(archive: Path) -> Json:
+    """The image config a `docker save` archive holds (manifest.json -> Config)."""
+    with tarfile.open(archive) as tar:
+        manifest_member = tar.extractfile("manifest.json")
+        assert manifest_member is not None
+        manifest = json.load(manifest_member)
+        config_member = tar.extractfile(manifest[0]["Config"])
+        assert config_member is not None
+        config: Json = json.load(config_member)
+    return config
+
+
+@dataclass
+class Timing:
+    what: str
+    seconds: float
+
+
+@dataclass
+class E2E:
+    """Lazily computed, session-wide results for every variant."""
+
+    tags: dict[str, str]
+    timings: list[Timing] = field(default_factory=list)
+    _truth: dict[str, Json] = field(default_factory=dict)
+    _reports: dict[tuple[str, str], Json] = field(default_factory=dict)
+    _configs: dict[str, Json] = field(default_factory=dict)
+
+    def _timed(self, what: str, start: float) -> None:
+        self.timings.append(Timing(what, time.monotonic() - start))
+
+    def truth(self, variant: str) -> Json:
+        if variant not in self._truth:
+            start = time.monotonic()
+            self._truth[variant] = measure_truth(self.tags[variant])
+            self._timed(f"truth {variant}", start)
+        return self._truth[variant]
+
+    def report(self, variant: str, source: str) -> Json:
+        key = (variant, source)
+        if key not in self._reports:
+            tag = self.tags[variant]
+            if source == "docker":
+                start = time.monotonic()
+                self._reports[key] = pyimgsize_json("inspect", f"docker:{tag}")
+                self._timed(f"inspect docker {variant}", start)
+            elif source == "docker-archive":
+                with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
+                    archive = Path(tmp) / f"{variant}.tar"
+                    start = time.monotonic()
+                    _run(["docker", "save", "-o", str(archive), tag], what=f"docker save {tag}")
+                    self._timed(f"docker save {variant}", start)
+                    start = time.monotonic()
+                    self._reports[key] = pyimgsize_json("inspect", f"docker-archive:{archive}")
+                    self._timed(f"inspect archive {variant}", start)
+                    self._configs[variant] = read_archive_config(archive)
+            else:
+                raise ValueError(f"unknown source {source!r}")
+        return self._reports[key]
+
+    def config(self, variant: str) -> Json:
+        """The image config (from the archive, saved for the archive report)."""
+        if variant not in self._configs:
+            self.report(variant, "docker-archive")
+        return self._configs[variant]
+
+    def layer_index(self, variant: str, needle: str) -> int:
+        """Index (in rootfs.diff_ids) of the one layer whose instruction contains `needle`."""
+        history = [h for h in self.config(variant)["history"] if not h.get("empty_layer")]
+        hits = [i for i, h in enumerate(history) if needle in h.get("created_by", "")]
+        assert len(hits) == 1, f"{variant}: layers whose instruction has {needle!r}: {hits}"
+        return hits[0]
+
+    def diff_ids(self, variant: str) -> list[str]:
+        ids: list[str] = self.config(variant)["rootfs"]["diff_ids"]
+        return ids
