@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from pyimgsize.analyzers.caches import find_caches
+from pyimgsize.analyzers.caches import dead_cache_prefixes, find_caches
 from pyimgsize.analyzers.categories import (
     category,
     in_site_packages,
@@ -190,7 +190,14 @@ def analyze(loaded: LoadedImage) -> InspectReport:
         )
 
     # --- layers ------------------------------------------------------------------------------
+    dead_paths = [
+        inode.dead_path
+        for stored in fs.inodes_by_layer
+        for inode in stored
+        if inode.links == 0 and inode.dead_path
+    ]
     cache_prefixes = tuple(f"{c.path}/" for c in found if c.kind != "wheel")
+    cache_prefixes += dead_cache_prefixes(dead_paths, fs)
     env_cache_prefixes = _env_cache_prefixes(env)
     layer_python: dict[int, Categories] = defaultdict(Categories)
     for _key, (inode, path) in python_inodes.items():

@@ -11,7 +11,8 @@ package (dpkg `.list`, e.g. Debian's /usr/share/python-wheels) nor a distributio
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,8 +38,8 @@ class FoundCache:
     paths: list[str] = field(default_factory=list)
 
 
-def _kind_by_layout(node: Dir) -> CacheKind | None:
-    names = set(node.children)
+def kind_by_layout(names: Collection[str]) -> CacheKind | None:
+    """The kind of cache a directory with these children is, by its layout (or None)."""
     uv_buckets = [n for n in names if _UV_BUCKET.match(n)]
     if len(uv_buckets) >= 2 and any(_UV_CORE.match(n) for n in uv_buckets):
         return "uv"
@@ -81,7 +82,7 @@ def find_caches(
             continue
         node = fs.lookup(d)
         if node is not None and isinstance(node[1], Dir):
-            kind_ = _kind_by_layout(node[1])
+            kind_ = kind_by_layout(node[1].children.keys())
             if kind_ is not None:
                 candidates[d] = kind_
 
@@ -106,3 +107,24 @@ def find_caches(
             continue
         chosen.append(FoundCache(path, "wheel", [path]))
     return chosen
+
+
+def dead_cache_prefixes(dead_paths: Iterable[str], fs: MergedFS) -> tuple[str, ...]:
+    """`<dir>/` of every cache recognisable by its layout among deleted or shadowed files.
+
+    A cache created and removed in later layers (`uv pip install --cache-dir /build/uv ...`
+    then `rm -rf /build/uv`) is no longer in the final view; its layout is read from the paths
+    of the bytes it left behind, together with whatever of the directory is still visible.
+    """
+    children: dict[str, set[str]] = defaultdict(set)
+    for path in dead_paths:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            children["/".join(parts[:i])].add(parts[i])
+    out: list[str] = []
+    for d, names in children.items():
+        hit = fs.lookup(d)
+        visible = hit[1].children.keys() if hit is not None and isinstance(hit[1], Dir) else ()
+        if kind_by_layout(names.union(visible)) is not None:
+            out.append(f"{d}/")
+    return tuple(sorted(out))
