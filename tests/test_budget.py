@@ -261,8 +261,7 @@ def test_max_growth_percent() -> None:
     )
     assert (failing.status, failing.actual, failing.limit) == ("fail", 2.0, 1.5)
     assert failing.message == (
-        "growth +2% > 1.5% (+11.3 MB: baseline 565.0 MB -> 576.3 MB): "
-        "files outside Python +11.3 MB"
+        "growth +2% > 1.5% (+11.3 MB: baseline 565.0 MB -> 576.3 MB): files outside Python +11.3 MB"
     )
     passing = only(evaluate(current, Budget(max_growth_percent=2), baseline), "max_growth_percent")
     assert (passing.status, passing.actual, passing.limit) == ("pass", 2.0, 2.0)
@@ -557,3 +556,17 @@ def test_budget_model_rejects_unknown_keys_directly() -> None:
         Budget.model_validate({"max_everything": 1})
     with pytest.raises(ValueError, match="same distribution"):
         Budget(packages={"a_b": 1, "A-B": 2})
+
+
+# --- the README's budgets are valid ------------------------------------------------------------
+
+
+def test_readme_budget_examples_load(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```toml\n")[1:]
+    assert len(blocks) >= 2
+    for block in blocks:
+        (tmp_path / "pyimgsize.toml").write_text(block.split("```")[0], encoding="utf-8")
+        budget, _found = load_budget(tmp_path)
+        assert not budget.is_empty()
+        assert budget.max_cache == 0
