@@ -287,12 +287,6 @@ def test_unreadable_budget_file_exits_2(
     assert err.startswith("error: budget file bad.toml is not valid TOML: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.main catches click's UsageError, but typer >= 0.2x raises its vendored "
-    "typer._click exceptions, so a usage error ends as 'internal error' (exit 70); remove "
-    "this marker when cli.main handles them (as for diff's test_usage_errors_exit_2)",
-)
 @pytest.mark.parametrize(
     "args", [["check"], ["check", "x", "--format", "xml"]], ids=["missing-IMAGE", "bad-format"]
 )

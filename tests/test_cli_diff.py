@@ -202,12 +202,6 @@ def test_bad_report_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert err.startswith(f"error: {bad} is not a pyimgsize inspect JSON report")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.main catches click's UsageError, but typer >= 0.2x raises its vendored "
-    "typer._click exceptions, so a usage error ends as 'internal error' (exit 70) for every "
-    "command; remove this marker when cli.main handles them",
-)
 @pytest.mark.parametrize(
     "args",
     [

@@ -13,8 +13,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import click
 import typer
+
+try:  # typer >= 0.24 vendors click; its usage errors are typer._click's classes
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from pyimgsize import __version__
 from pyimgsize.errors import ExitCode, PyImgSizeError, UsageError
@@ -101,16 +105,6 @@ def emit(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
-
-
-def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    raise _Fail(message, code)
-
-
-class _Fail(Exception):
-    def __init__(self, message: str, code: ExitCode) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 ImageArg = Annotated[
@@ -429,22 +423,22 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _error(str(exc))
         return int(exc.exit_code)
-    except _Fail as exc:
-        _error(str(exc))
-        return int(exc.code)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except click_exc.NoArgsIsHelpError as exc:
         exc.show()
         return int(ExitCode.USAGE)
-    except click.exceptions.UsageError as exc:
+    except click_exc.UsageError as exc:
         if debug:
             traceback.print_exc()
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         _error(f"{exc.format_message()}{hint}")
         return int(ExitCode.USAGE)
-    except click.exceptions.Abort:
+    except click_exc.ClickException as exc:
+        _error(exc.format_message())
+        return int(ExitCode.USAGE)
+    except typer.Abort:
         _error("aborted")
         return 130
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         _error("interrupted")
