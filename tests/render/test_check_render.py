@@ -111,6 +111,21 @@ def test_json_is_the_contract_and_round_trips() -> None:
     assert CheckReport.model_validate_json(text) == report
 
 
+def test_json_validates_against_the_committed_schema() -> None:
+    import jsonschema
+
+    import pyimgsize
+
+    schema_path = Path(pyimgsize.__file__).parent / "schema" / "check.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text("utf-8")))
+    for report in (failing_report(), passing_report()):
+        document = json.loads(render_check(report, CheckFormat.JSON))
+        assert list(validator.iter_errors(document)) == []
+    broken = json.loads(render_check(passing_report(), CheckFormat.JSON))
+    broken["rules"][0]["status"] = "maybe"
+    assert list(validator.iter_errors(broken)) != []
+
+
 # --- junit -------------------------------------------------------------------------------------
 
 
