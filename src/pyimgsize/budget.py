@@ -29,7 +29,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
 from pydantic import (
     BaseModel,
@@ -67,6 +67,7 @@ SIZE_RULES: Final[tuple[str, ...]] = (
     "max_growth",
 )
 PERCENT_RULES: Final[tuple[str, ...]] = ("max_growth_percent",)
+#: Rules that compare with a baseline (skipped without one); their actual values are signed.
 BASELINE_RULES: Final[frozenset[str]] = frozenset({"max_growth", "max_growth_percent"})
 PACKAGES_KEY: Final = "packages"
 BUDGET_KEYS: Final[tuple[str, ...]] = (*SIZE_RULES, *PERCENT_RULES, PACKAGES_KEY)
@@ -395,8 +396,6 @@ def _describe_error(error: Mapping[str, Any], flags: set[str], flag_packages: se
 
 
 # --- evaluation --------------------------------------------------------------------------------
-
-Status = Literal["pass", "fail", "skip"]
 
 _LABELS: Final[Mapping[str, str]] = {
     "max_image": "image",

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Final, assert_never
 
+from pyimgsize.budget import BASELINE_RULES, PERCENT_RULES
 from pyimgsize.render.common import make_table, short_id
 from pyimgsize.render.json import render_json
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
@@ -32,8 +33,7 @@ __all__ = [
     "render_check_table",
 ]
 
-PERCENT_RULES: Final = frozenset({"max_growth_percent"})
-SIGNED_RULES: Final = frozenset({"max_growth", "max_growth_percent"})
+SIGNED_RULES: Final = BASELINE_RULES
 JUNIT_SUITE: Final = "pyimgsize check"
 JUNIT_CLASSNAME: Final = "pyimgsize.check"
 
