@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from pyimgsize.analyzers.caches import dead_cache_prefixes, find_caches
 from pyimgsize.analyzers.categories import (
@@ -337,6 +338,20 @@ def _problem_kind(message: str) -> str:
     return "other"
 
 
+def _has_usable_pyc(compiled: Iterable[str], tags: list[str]) -> bool:
+    """Whether one of these pycs is one the image's interpreters can import.
+
+    A legacy `<stem>.pyc`, or a `__pycache__` pyc for one of the image's interpreter tags (any
+    tag when the image's interpreters are unknown): a source whose only pyc was compiled for
+    another interpreter is compiled again at first import, in every container.
+    """
+    for pyc in compiled:
+        tag = pyc_tag(pyc)
+        if tag is None or not tags or tag in tags:
+            return True
+    return False
+
+
 def _bytecode_health(
     index: FileIndex,
     fs: MergedFS,
@@ -372,7 +387,7 @@ def _bytecode_health(
         if not any(is_bytecode(p) for p in files):
             continue
         for p in files:
-            if p.endswith(".py") and p not in pycs.by_source:
+            if p.endswith(".py") and not _has_usable_pyc(pycs.by_source.get(p, ()), tags):
                 missing.files += 1
                 missing.bytes += index.files[p].inode.size
                 missing_example = missing_example or p
