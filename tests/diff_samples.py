@@ -73,9 +73,14 @@ def pkg(
     )
 
 
-def cache(path: str, kind: str, nbytes: int) -> Cache:
+def cache(path: str, kind: str, nbytes: int, *, exclusive: int | None = None) -> Cache:
     return Cache.model_validate(
-        {"path": path, "kind": kind, "bytes": nbytes, "exclusive_bytes": nbytes}
+        {
+            "path": path,
+            "kind": kind,
+            "bytes": nbytes,
+            "exclusive_bytes": nbytes if exclusive is None else exclusive,
+        }
     )
 
 

@@ -11,9 +11,11 @@ import tests.diff_images as img
 from tests.diff_images import write_pair
 from tests.diff_samples import (
     BASE,
+    MB,
     SITE,
     VENV,
     bytecode_pair,
+    cache,
     cache_pair,
     cats,
     identical_pair,
@@ -35,7 +37,15 @@ from pyimgsize.compare import (
     normalize_name,
     pair_packages,
 )
-from pyimgsize.report import CATEGORIES, Delta, DiffReport, InspectReport, Layer, Package
+from pyimgsize.report import (
+    CATEGORIES,
+    DeadCategories,
+    Delta,
+    DiffReport,
+    InspectReport,
+    Layer,
+    Package,
+)
 
 ZERO = dict.fromkeys(CATEGORIES, 0)
 
@@ -148,8 +158,8 @@ def test_distribution_upgraded() -> None:
         "1.26.4",
     )
     assert diff.explanation == [
-        "B is +5.5 MB (+3.6%): 1 distribution changed version +4.0 MB besides bytecode "
-        "(pandas 2.1.0 -> 2.2.0 +4.0 MB)",
+        "B is +5.5 MB (+3.6%): 1 distribution changed version +4.0 MB besides bytecode, "
+        "all data (pandas 2.1.0 -> 2.2.0 +4.0 MB)",
         "Bytecode +1.5 MB across 1 distribution, largest pandas +1.5 MB",
         "Layers: A has 2, B has 2; 1 shared, 1 paired by instruction",
     ]
@@ -374,7 +384,8 @@ def test_same_version_content_change_is_changed() -> None:
     (foo,) = diff.packages
     assert (foo.status, foo.delta, foo.categories) == ("changed", 30, only(data=30))
     assert diff.explanation[0] == (
-        "B is +30 B (+0.0%): 1 distribution changed without a version change +30 B (foo +30 B)"
+        "B is +30 B (+0.0%): 1 distribution changed without a version change +30 B, all data "
+        "(foo +30 B)"
     )
 
 
@@ -604,3 +615,55 @@ def test_images_identical(tmp_path: Path) -> None:
         "A and B are the same image (same image ID)",
         "Layers: A has 2, B has 2; 2 shared",
     ]
+
+
+def test_hardlinked_cache_counts_only_its_exclusive_bytes() -> None:
+    # B deletes a uv cache that was partly hardlinked into the venv: 100 MB of cache bytes go,
+    # only the 300 kB nothing else links are freed from view, and they stay shipped as dead bytes.
+    pa = [pkg("numpy", "1", cats(native=99_700_000), site=VENV, installer="uv")]
+    install = layer(1, "i", "RUN uv pip install numpy", 100 * MB, python=cats(native=99_700_000))
+    a = report("a", [BASE, install], pa, caches=[])
+    a.caches = [cache("/root/.cache/uv", "uv", 100 * MB, exclusive=300_000)]
+    a.totals.cache_bytes = 100 * MB
+    dead = DeadCategories(cache=300_000)
+    install_b = install.model_copy(update={"dead_bytes": 300_000, "dead_categories": dead})
+    b = report("b", [BASE, install_b, layer(2, "rm", "RUN rm -rf /root/.cache/uv", 0)], pa)
+    diff = diff_reports(a, b)
+    assert totals(diff)["cache_bytes"] == (100 * MB, 0, -100 * MB, -100.0)
+    assert totals(diff)["bytes"][2] == -300_000
+    assert totals(diff)["layer_bytes"][2] == 0
+    assert diff.explanation == [
+        "B is -300.0 kB (-0.2%), 0 B shipped (+0.0%): caches and stray wheels -300.0 kB "
+        "(of -100.0 MB cache bytes; the rest are hardlinks that other files keep): "
+        "uv cache /root/.cache/uv removed -100.0 MB",
+        "Dead bytes +300.0 kB (written by a layer, deleted or overwritten by a later one: "
+        "shipped, never visible), largest B layer 1 `RUN uv pip install numpy` +300.0 kB, "
+        "mostly cache +300.0 kB",
+        "Layers: A has 2, B has 3; 2 shared, 1 only in B",
+    ]
+    causes = find_causes(
+        a, b, pair_packages(a.packages, b.packages), layer_alignment(a.layers, b.layers)
+    )
+    assert sum(c.bytes for c in causes) == 0
+
+
+def test_dead_bytes_name_the_layer_that_held_them() -> None:
+    # A's wheelhouse layer held 30 MB of dead bytes; B's layer at that position holds none.
+    wheels = DeadCategories(cache=30 * MB)
+    a = report(
+        "a",
+        [
+            BASE,
+            layer(1, "w", "COPY multi:" + "e" * 64 + " in /wheels/", 30 * MB, dead=wheels),
+            layer(2, "rm", "RUN rm -rf /wheels", 0),
+        ],
+        [],
+    )
+    b = report("b", [BASE, layer(1, "v", "COPY dir:" + "f" * 64 + " in /opt/venv", 0)], [])
+    diff = diff_reports(a, b)
+    assert diff.explanation[0] == (
+        "B has the same visible size as A (80.0 MB), -30.0 MB shipped (-27.3%): dead bytes "
+        "-30.0 MB (written by a layer, deleted or overwritten by a later one: shipped, never "
+        "visible), largest A layer 1 `COPY multi:eeeeeeeeeeee… in /wheels/` -30.0 MB, "
+        "mostly cache -30.0 MB"
+    )

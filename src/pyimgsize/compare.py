@@ -76,6 +76,7 @@ _CONTENT_HASH = re.compile(r"\b(?:file|dir|multi):[0-9a-f]{64}\b")
 _WHITESPACE = re.compile(r"\s+")
 _SHELL = re.compile(r"^/bin/(?:ba)?sh -c (?:#\(nop\)\s*)?")
 _BUILDKIT = re.compile(r"\s*# buildkit\s*$")
+_LONG_DIGEST = re.compile(r"\b((?:file|dir|multi|sha256):)([0-9a-f]{12})[0-9a-f]{20,}\b")
 
 Match = Literal["shared", "instruction", "position", "only-a", "only-b"]
 
@@ -401,11 +402,13 @@ class Cause:
 
 
 def _short_instruction(created_by: str | None, width: int = 50) -> str:
+    """`created_by` for a sentence: no shell wrapper, digests cut to 12 digits, `width` max."""
     text = _BUILDKIT.sub("", created_by or "")
     text = _WHITESPACE.sub(" ", text).strip()
     text = _SHELL.sub("", text)
+    text = _LONG_DIGEST.sub(r"\1\2…", text)
     if len(text) > width:
-        text = text[: width - 3].rstrip() + "..."
+        text = text[: width - 1].rstrip() + "…"
     return text
 
 
@@ -430,6 +433,26 @@ def _nonbytecode(p: Package) -> int:
     return p.bytes - p.categories.bytecode
 
 
+def _mostly(pairs: Sequence[tuple[Package, Package]]) -> str:
+    """ ", all metadata" / ", mostly data +3.0 MB": the category (bytecode aside) that changed
+    most across `pairs`; "" when none did."""
+    sums = {
+        name: sum(
+            int(getattr(pb.categories, name)) - int(getattr(pa.categories, name))
+            for pa, pb in pairs
+        )
+        for name in CATEGORIES
+        if name != "bytecode"
+    }
+    top = _largest(sums.items(), limit=1)
+    if not top:
+        return ""
+    name, n = top[0]
+    if all(v == 0 for k, v in sums.items() if k != name):
+        return f", all {name}"
+    return f", mostly {name} {format_bytes(n, signed=True)}"
+
+
 def _bytecode_hint(both: Sequence[tuple[Package, Package]], growing: bool) -> str:
     """A guess at the switch behind a bytecode change: shown when at least half of the
     distributions whose bytecode changed went from none to some (or from some to none)."""
@@ -451,8 +474,10 @@ def _layer_label(layer: Layer, side: str) -> str:
     return f"{side} layer {layer.index}" + (f" `{name}`" if name else "")
 
 
-def _row_label(row: LayerPair) -> str:
-    if row.b is not None:
+def _row_label(row: LayerPair, a_value: int, b_value: int) -> str:
+    """Name the row's layer on the side that holds more of what is being explained (B's on a
+    tie); a row present on one side only names that side's layer."""
+    if row.b is not None and (row.a is None or b_value >= a_value):
         return _layer_label(row.b, "B")
     assert row.a is not None
     return _layer_label(row.a, "A")
@@ -523,29 +548,36 @@ def _distribution_causes(pairs: Sequence[PackagePair]) -> list[Cause]:
             f"{_plural(len(versioned), 'distribution')} changed version "
             f"{format_bytes(total, signed=True)}"
             + (" besides bytecode" if with_bytecode else "")
+            + _mostly(versioned)
             + f" ({_listing(top)})"
         )
         causes.append(Cause("versions", total, text, tuple(sorted(lbl for lbl, _ in labels))))
 
     # ... and without one (a different build or wheel, files added or deleted in place).
-    rebuilt = [
-        (pb.name, _nonbytecode(pb) - _nonbytecode(pa))
+    same_version = [
+        (pa, pb)
         for pa, pb in both
         if pa.version == pb.version and _nonbytecode(pb) != _nonbytecode(pa)
     ]
+    rebuilt = [(pb.name, _nonbytecode(pb) - _nonbytecode(pa)) for pa, pb in same_version]
     if rebuilt:
         total = sum(d for _, d in rebuilt)
         text = (
             f"{_plural(len(rebuilt), 'distribution')} changed without a version change "
-            f"{format_bytes(total, signed=True)} ({_listing(_largest(rebuilt))})"
+            f"{format_bytes(total, signed=True)}{_mostly(same_version)} "
+            f"({_listing(_largest(rebuilt))})"
         )
         causes.append(Cause("rebuilt", total, text, tuple(sorted(n for n, _ in rebuilt))))
     return causes
 
 
 def _cache_cause(a: InspectReport, b: InspectReport) -> Cause | None:
+    """Caches and stray wheels. The cause's bytes are the change in what only caches hold
+    (their `exclusive_bytes`): a cache file hardlinked into a venv is the distribution's too,
+    and deleting the cache does not free it."""
     delta = b.totals.cache_bytes - a.totals.cache_bytes
-    if not delta:
+    exclusive = sum(c.exclusive_bytes for c in b.caches) - sum(c.exclusive_bytes for c in a.caches)
+    if not delta and not exclusive:
         return None
     ca = {(c.kind, c.path): c.bytes for c in a.caches}
     cb = {(c.kind, c.path): c.bytes for c in b.caches}
@@ -560,10 +592,15 @@ def _cache_cause(a: InspectReport, b: InspectReport) -> Cause | None:
         elif ca[key] != cb[key]:
             items.append((what, cb[key] - ca[key]))
     top = _largest(items)
-    text = f"caches and stray wheels {format_bytes(delta, signed=True)}"
+    text = f"caches and stray wheels {format_bytes(exclusive, signed=True)}"
+    if exclusive != delta:
+        text += (
+            f" (of {format_bytes(delta, signed=True)} cache bytes; the rest are hardlinks "
+            "that other files keep)"
+        )
     return Cause(
         "caches",
-        delta,
+        exclusive,
         text + (f": {_listing(top)}" if top else ""),
         tuple(lbl for lbl, _ in items),
     )
@@ -584,7 +621,7 @@ def _outside_cause(
             # Visible bytes outside Python that the layer wrote (caches included).
             va = (row.a.bytes - row.a.dead_bytes - row.a.python_bytes) if row.a else 0
             vb = (row.b.bytes - row.b.dead_bytes - row.b.python_bytes) if row.b else 0
-            per_layer.append((_row_label(row), vb - va))
+            per_layer.append((_row_label(row, va, vb), vb - va))
         top = _largest(per_layer, limit=1)
         where = f", largest {_listing(top)}" if top else ""
     return Cause("outside", outside, f"outside Python {format_bytes(outside, signed=True)}{where}")
@@ -594,10 +631,11 @@ def _dead_cause(a: InspectReport, b: InspectReport, layers: Sequence[LayerPair])
     delta = b.totals.dead_bytes - a.totals.dead_bytes
     if not delta:
         return None
-    per_layer = [
-        (_row_label(row), (row.b.dead_bytes if row.b else 0) - (row.a.dead_bytes if row.a else 0))
-        for row in layers
-    ]
+    per_layer = []
+    for row in layers:
+        da = row.a.dead_bytes if row.a else 0
+        db = row.b.dead_bytes if row.b else 0
+        per_layer.append((_row_label(row, da, db), db - da))
     by_category = [
         (
             name,
@@ -647,8 +685,8 @@ def find_causes(
     cache = _cache_cause(a, b)
     if cache is not None:
         causes.append(cache)
-    cache_delta = cache.bytes if cache is not None else 0
-    outside = (b.image.bytes - a.image.bytes) - python_delta - cache_delta
+    cache_only = cache.bytes if cache is not None else 0
+    outside = (b.image.bytes - a.image.bytes) - python_delta - cache_only
     if outside:
         causes.append(_outside_cause(a, b, layers, outside))
     dead = _dead_cause(a, b, layers)
