@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.check_samples import MB, SITE, layer, package, sample_report
 
 from pyimgsize.budget import (
     Budget,
@@ -18,6 +17,7 @@ from pyimgsize.budget import (
 )
 from pyimgsize.errors import ConfigError, ExitCode
 from pyimgsize.report import Cache, CheckReport, Contributor, DeadCategories, RuleResult
+from tests.check_samples import MB, SITE, layer, package, sample_report
 
 
 def only(report: CheckReport, rule: str) -> RuleResult:

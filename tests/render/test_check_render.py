@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from tests.check_samples import MB, sample_report
 
 from pyimgsize.budget import Budget, evaluate
 from pyimgsize.render.check import (
@@ -24,6 +23,7 @@ from pyimgsize.render.check import (
     summary_line,
 )
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
+from tests.check_samples import MB, sample_report
 
 GOLDEN = Path(__file__).parent / "golden"
 SUFFIX = {
