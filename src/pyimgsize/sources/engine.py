@@ -8,6 +8,7 @@ otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or c
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -32,7 +33,23 @@ def _unreachable(name: str, where: str, exc: Exception) -> EngineUnreachable:
     )
 
 
-def client_from_env() -> Any:
+def engine_host() -> str:
+    """Where the client will connect: DOCKER_HOST, else the current context's endpoint."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    try:
+        from docker.context import ContextAPI
+
+        ctx = ContextAPI.get_current_context()
+        if ctx is not None and ctx.Host:
+            return f"{ctx.Host} (docker context {ctx.Name})"
+    except Exception:  # a broken context store: the client will say more
+        pass
+    return "unix:///var/run/docker.sock"
+
+
+def client_from_env(name: str = "IMAGE") -> Any:
     """A docker SDK client honouring DOCKER_HOST and the current docker context."""
     import docker
     from docker.errors import DockerException
@@ -40,7 +57,7 @@ def client_from_env() -> Any:
     try:
         return docker.from_env()
     except DockerException as exc:
-        raise _unreachable("IMAGE", "", exc) from exc
+        raise _unreachable(name, f" at {engine_host()}", exc) from exc
 
 
 @dataclass
@@ -54,9 +71,9 @@ class EngineSource:
         import requests.exceptions
         from docker.errors import APIError, DockerException, NotFound
 
-        client = client_from_env()
+        client = client_from_env(self.name)
         api = client.api
-        where = f" at {api.base_url}" if getattr(api, "base_url", None) else ""
+        where = f" at {engine_host()}"
         try:
             try:
                 info = api.inspect_image(self.name)
