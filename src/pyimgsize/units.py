@@ -5,9 +5,13 @@ Tables use decimal units (kB, MB, GB) throughout; JSON always carries integers.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ByteSize, TypeAdapter, ValidationError
 
 _BYTESIZE = TypeAdapter(ByteSize)
+# a number and at most one unit word; pydantic alone would read "5%" as 5 bytes
+_SIZE_TEXT = re.compile(r"^\d+(\.\d+)?\s*([A-Za-z]+)?$")
 _DECIMAL = (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
 
@@ -22,6 +26,8 @@ def parse_size(value: str | int | float) -> int:
     text = value.strip()
     if text.startswith("-"):
         raise ValueError(f"negative size: {value!r}")
+    if not _SIZE_TEXT.match(text):
+        raise ValueError(f"not a size: {value!r} (use e.g. 600MB, 1.5GiB, 800kB)")
     try:
         return int(_BYTESIZE.validate_python(text))
     except ValidationError:
