@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tests.diff_images as img
-from tests.diff_images import write_pair
 
+import tests.diff_images as img
 from fixtures import File, write_docker_archive
 from pyimgsize import api
 from pyimgsize.cli import main
 from pyimgsize.report import DiffReport, InspectReport
+from tests.diff_images import write_pair
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

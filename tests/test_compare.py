@@ -7,7 +7,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 import tests.diff_images as img
+from pyimgsize.api import inspect
+from pyimgsize.compare import (
+    diff_reports,
+    find_causes,
+    layer_alignment,
+    normalize_name,
+    pair_packages,
+)
+from pyimgsize.report import (
+    CATEGORIES,
+    DeadCategories,
+    Delta,
+    DiffReport,
+    InspectReport,
+    Layer,
+    Package,
+)
 from tests.diff_images import write_pair
 from tests.diff_samples import (
     BASE,
@@ -27,24 +45,6 @@ from tests.diff_samples import (
     rebased_pair,
     report,
     upgrade_pair,
-)
-
-from pyimgsize.api import inspect
-from pyimgsize.compare import (
-    diff_reports,
-    find_causes,
-    layer_alignment,
-    normalize_name,
-    pair_packages,
-)
-from pyimgsize.report import (
-    CATEGORIES,
-    DeadCategories,
-    Delta,
-    DiffReport,
-    InspectReport,
-    Layer,
-    Package,
 )
 
 ZERO = dict.fromkeys(CATEGORIES, 0)

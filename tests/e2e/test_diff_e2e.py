@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.harness import E2E, pyimgsize_json
 
 from pyimgsize.compare import diff_reports
 from pyimgsize.report import CATEGORIES, DiffReport, InspectReport
+from tests.e2e.harness import E2E, pyimgsize_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 

@@ -14,6 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from pyimgsize.compare import diff_reports
+from pyimgsize.render import OutputFormat
+from pyimgsize.render.diff import render_diff
+from pyimgsize.report import DiffReport, InspectReport
 from tests.diff_samples import (
     bytecode_pair,
     identical_pair,
@@ -23,11 +28,6 @@ from tests.diff_samples import (
     report,
     upgrade_pair,
 )
-
-from pyimgsize.compare import diff_reports
-from pyimgsize.render import OutputFormat
-from pyimgsize.render.diff import render_diff
-from pyimgsize.report import DiffReport, InspectReport
 
 GOLDEN = Path(__file__).parent / "golden"
 SUFFIX = {OutputFormat.TABLE: "txt", OutputFormat.JSON: "json", OutputFormat.MARKDOWN: "md"}
