@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fixtures import File, Hardlink, Image, Layer, Whiteout, dist
 from fixtures.python import pyc_path
 from tests.pyimages import PYTHON311, inspect_image, messages, package, size
-
-from fixtures import File, Hardlink, Image, Layer, Whiteout, dist
 
 SITE = "usr/local/lib/python3.11/site-packages"
 

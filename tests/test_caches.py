@@ -6,10 +6,14 @@ link outside it; `totals.cache_bytes` every cache and stray wheel together, each
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
+from fixtures import Dir, Entry, File, Hardlink, Image, Layer, Symlink, Whiteout, dist
 from fixtures.python import pyc_path
+from pyimgsize.report import InspectReport
 from tests.pyimages import (
     PYTHON311,
     ZERO,
@@ -24,9 +28,6 @@ from tests.pyimages import (
     site_packages,
     size,
 )
-
-from fixtures import Dir, Entry, File, Hardlink, Image, Layer, Symlink, Whiteout, dist
-from pyimgsize.report import InspectReport
 
 UV_CACHE = "root/.cache/uv"
 
@@ -329,7 +330,10 @@ def test_hardlinked_stray_wheels_count_once_in_cache_bytes(tmp_path: Path) -> No
 
 
 def dead_report(
-    tmp_path: Path, first: list[Entry], later: list[Entry], env: list[str] | None = None
+    tmp_path: Path,
+    first: Sequence[Entry],
+    later: Sequence[Entry],
+    env: list[str] | None = None,
 ) -> InspectReport:
     image = Image(env=env or [], layers=[Layer([*PYTHON311, *first]), Layer(later)])
     return inspect_image(tmp_path, image)
@@ -392,7 +396,7 @@ def test_dead_bytes_by_category_in_one_layer(tmp_path: Path) -> None:
         scripts={"bin/pkg": 40},
     )
     others = [File("var/cache/apt/archives/x.deb", size=90_000), File("etc/motd", size=12)]
-    later = [
+    later: list[Entry] = [
         Whiteout(f"{site}/pkg"),
         Whiteout(f"{site}/pkg-1.0.dist-info"),
         Whiteout("var/cache/apt/archives"),

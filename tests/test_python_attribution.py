@@ -7,10 +7,14 @@ bytes, unowned bytes and categories; the layers' Python bytes; the totals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from fixtures import Dir, File, Hardlink, Image, Layer, Symlink, Whiteout, dist
 from fixtures.python import pyc_path
+from pyimgsize.report import InspectReport
 from tests.pyimages import (
     PYTHON311,
     ZERO,
@@ -27,9 +31,6 @@ from tests.pyimages import (
     size,
 )
 
-from fixtures import Dir, File, Hardlink, Image, Layer, Symlink, Whiteout, dist
-from pyimgsize.report import InspectReport
-
 VENV = "opt/venv"
 SITE = f"{VENV}/lib/python3.11/site-packages"
 
@@ -44,11 +45,11 @@ def venv_scaffold(venv: str = VENV) -> list[File | Dir | Symlink]:
     ]
 
 
-def in_site(site: str) -> object:
+def in_site(site: str) -> Callable[[File], bool]:
     return lambda f: f.path.startswith(f"{site}/")
 
 
-def outside(site: str) -> object:
+def outside(site: str) -> Callable[[File], bool]:
     return lambda f: not f.path.startswith(f"{site}/")
 
 
