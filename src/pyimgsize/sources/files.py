@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyimgsize.errors import FormatError, SourceError
-from pyimgsize.layers.stream import GZIP_MAGIC, ZSTD_MAGIC, DecompressStream, FileStream
+from pyimgsize.layers.stream import DecompressStream, FileStream, PeekStream, sniff
 from pyimgsize.report import SourceKind
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
 from pyimgsize.sources.resolve import choose, load_candidate
@@ -41,22 +41,28 @@ class FileSource:
         except OSError as exc:
             raise SourceError(f"{self.path}: cannot open ({exc.strerror})") from exc
         with fh:
-            head = fh.read(4)
-            fh.seek(0)
             what = str(self.path)
+            # a pipe (`docker save x | pyimgsize inspect /dev/stdin`) cannot seek back: look at
+            # the first block through a PeekStream and read on from there
+            seekable = fh.seekable()
+            peek = PeekStream(FileStream(fh, seekable=seekable))
+            head = peek.peek(512)
+            kind = sniff(head)
             store: BlobStore
-            if head.startswith(GZIP_MAGIC):
-                store = StreamTarStore(
-                    DecompressStream(FileStream(fh), "gzip", what), what, progress
+            if not head:
+                raise FormatError(f"{what}: empty file, not a docker save archive or OCI layout")
+            if kind in ("gzip", "zstd"):
+                store = StreamTarStore(DecompressStream(peek, kind, what), what, progress)
+            elif kind != "tar":
+                raise FormatError(
+                    f"{what}: not a docker save archive or OCI layout (neither a tar nor a "
+                    "gzip or zstd file)"
                 )
-            elif head.startswith(ZSTD_MAGIC):
-                store = StreamTarStore(
-                    DecompressStream(FileStream(fh), "zstd", what), what, progress
-                )
-            elif fh.seekable():
+            elif seekable:
+                fh.seek(0)
                 store = SeekableTarStore(fh, what)
             else:
-                store = StreamTarStore(FileStream(fh), what, progress)
+                store = StreamTarStore(peek, what, progress)
             return self._load_from(store, progress)
 
     def _load_from(self, store: BlobStore, progress: ProgressCallback | None) -> LoadedImage:
