@@ -47,9 +47,15 @@ def parse_ref(ref: str) -> tuple[SourceKindOption, str]:
             return kind, rest
     if not ref:
         raise UsageError("empty image reference")
-    if Path(ref).exists():
+    if Path(ref).exists() or _looks_like_path(ref):
         return SourceKindOption.PATH, ref
     return SourceKindOption.DOCKER, ref
+
+
+def _looks_like_path(ref: str) -> bool:
+    """What no engine reference can be (`/x`, `./x`, `../x`, `~/x`): a path, even when missing,
+    so that a mistyped path is reported as a missing file rather than a missing image."""
+    return ref.startswith(("/", "./", "../", "~")) or ref in (".", "..")
 
 
 def open_source(
