@@ -96,11 +96,20 @@ def _blob_path(digest: str) -> str:
 
 @dataclass
 class Candidate:
-    names: list[str]
+    names: list[str]  # every name `--image` may match
     config_path: str
     layer_paths: list[str]
     platform: str | None = None
     layer_sizes: list[int | None] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # the image's names as `docker images` shows them
+
+
+def familiar(name: str) -> str:
+    """A reference as the docker CLI shows it: `docker.io/library/x:1` -> `x:1`."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
 
 
 def _candidates_from_manifest_json(store: BlobStore, manifest: Any) -> list[Candidate]:
@@ -110,22 +119,35 @@ def _candidates_from_manifest_json(store: BlobStore, manifest: Any) -> list[Cand
     for entry in manifest:
         if not isinstance(entry, dict) or "Config" not in entry or "Layers" not in entry:
             raise FormatError(f"{store.what}: manifest.json entry without Config/Layers")
+        tags = [str(t) for t in entry.get("RepoTags") or []]
         out.append(
             Candidate(
-                names=list(entry.get("RepoTags") or []),
+                names=list(tags),
                 config_path=str(entry["Config"]),
                 layer_paths=[str(p) for p in entry["Layers"]],
+                tags=[familiar(t) for t in tags],
             )
         )
     return out
 
 
-def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate], list[str]]:
-    """Image manifests reachable from index.json, and the paths of missing manifest blobs."""
-    out: list[Candidate] = []
-    missing: list[str] = []
+Missing = tuple[str, str | None]  # (blob path, platform) of a manifest absent from a layout
 
-    def visit(doc: Any, names: list[str], platform: str | None, depth: int) -> None:
+
+def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate], list[Missing]]:
+    """Image manifests reachable from index.json, and the missing manifest blobs.
+
+    Names come from the descriptors' annotations (`io.containerd.image.name`, a full reference,
+    and `org.opencontainers.image.ref.name`, often just the tag); the displayed tags are the
+    containerd names in their familiar form, or the OCI ref names when there are none, so a
+    layout and a `docker save` archive of one image show the same tags.
+    """
+    out: list[Candidate] = []
+    missing: list[Missing] = []
+
+    def visit(
+        doc: Any, names: list[str], tags: list[str], platform: str | None, depth: int
+    ) -> None:
         if depth > 8:
             raise FormatError(f"{store.what}: image indexes nested too deep")
         if not isinstance(doc, dict):
@@ -147,17 +169,23 @@ def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate
                 value = ann.get(key)
                 if value and value not in desc_names:
                     desc_names.append(value)
+            full = ann.get("io.containerd.image.name")
+            ref_name = ann.get("org.opencontainers.image.ref.name")
+            desc_tags = list(tags)
+            own = familiar(str(full)) if full else (str(ref_name) if ref_name else None)
+            if own is not None and own not in desc_tags:
+                desc_tags.append(own)
             media = desc.get("mediaType")
             path = _blob_path(str(desc["digest"]))
             if media is not None and media not in INDEX_TYPES and media not in MANIFEST_TYPES:
                 continue  # unknown descriptors must not error (image-spec image-index.md)
             doc_child = store.json(path)
             if doc_child is None:
-                missing.append(f"{path} ({plat or 'unknown platform'})")
+                missing.append((path, plat))
                 continue
             child_type = media or doc_child.get("mediaType")
             if child_type in INDEX_TYPES or (child_type is None and "manifests" in doc_child):
-                visit(doc_child, desc_names, plat, depth + 1)
+                visit(doc_child, desc_names, desc_tags, plat, depth + 1)
                 continue
             cfg = doc_child.get("config")
             layers = doc_child.get("layers")
@@ -179,10 +207,11 @@ def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate
                         int(layer["size"]) if isinstance(layer.get("size"), int) else None
                         for layer in layers
                     ],
+                    tags=desc_tags,
                 )
             )
 
-    visit(index, [], None, 0)
+    visit(index, [], [], None, 0)
     return out, missing
 
 
@@ -199,7 +228,8 @@ def _name_matches(want: str, names: list[str], config_path: str) -> bool:
 
 def _describe(c: Candidate) -> str:
     hex_ = c.config_path.rpartition("/")[2].removesuffix(".json")[:12]
-    label = ", ".join(c.names) if c.names else f"untagged {hex_}"
+    shown = c.tags or c.names
+    label = ", ".join(shown) if shown else f"untagged {hex_}"
     return f"{label} [{c.platform}]" if c.platform else label
 
 
@@ -212,7 +242,7 @@ def choose(
 ) -> Candidate:
     manifest = store.json("manifest.json") if prefer != "oci" else None
     index = store.json("index.json")
-    missing: list[str] = []
+    missing: list[Missing] = []
     if manifest is not None:
         candidates = _candidates_from_manifest_json(store, manifest)
     elif index is not None:
@@ -231,15 +261,16 @@ def choose(
     unique: dict[str, Candidate] = {}
     for c in candidates:
         if c.config_path in unique:
-            for n in c.names:
-                if n not in unique[c.config_path].names:
-                    unique[c.config_path].names.append(n)
+            kept = unique[c.config_path]
+            kept.names.extend(n for n in c.names if n not in kept.names)
+            kept.tags.extend(t for t in c.tags if t not in kept.tags)
         else:
             unique[c.config_path] = c
     pool = list(unique.values())
     if not pool:
         if missing:
-            raise MissingBlob(f"{store.what}: manifest blobs missing: {', '.join(missing)}")
+            listing = ", ".join(f"{path} ({plat or 'unknown platform'})" for path, plat in missing)
+            raise MissingBlob(f"{store.what}: manifest blobs missing: {listing}")
         raise FormatError(f"{store.what}: holds no image")
 
     if image is not None:
@@ -259,6 +290,13 @@ def choose(
         want = platform or host_platform()
         matching = [c for c in pool if _platform_matches(c.platform, want)]
         if platform is not None and not matching:
+            absent = [path for path, plat in missing if plat and _platform_matches(plat, platform)]
+            if absent:
+                raise MissingBlob(
+                    f"{store.what}: the {platform} image manifest {absent[0]} is not in the "
+                    "layout (an export lists platforms it holds no blobs for); pull that "
+                    "platform before exporting, or choose another with --platform"
+                )
             listing = "; ".join(_describe(c) for c in pool)
             raise AmbiguousImage(f"{store.what}: no image for platform {platform} ({listing})")
         if len(matching) == 1:
@@ -329,6 +367,6 @@ def load_candidate(
         id=image_id,
         config=config,
         layers=layers,
-        tags=list(c.names),
+        tags=list(c.tags),
         problems=problems,
     )
