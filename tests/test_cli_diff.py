@@ -64,6 +64,21 @@ def test_json_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ]
 
 
+@pytest.mark.parametrize("name", ["layers", "upgrade", "identical"])
+def test_json_validates_against_the_committed_schema(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import jsonschema  # type: ignore[import-untyped]
+
+    from pyimgsize import schema
+
+    document = json.loads(schema.schema_path("diff").read_text(encoding="utf-8"))
+    ref_a, ref_b = write_pair(tmp_path, name)
+    code, out, _err = run(capsys, "diff", ref_a, ref_b, "-f", "json")
+    assert code == 0
+    jsonschema.Draft202012Validator(document).validate(json.loads(out))
+
+
 def test_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ref_a, ref_b = write_pair(tmp_path, "upgrade")
     code, out, _err = run(capsys, "diff", ref_a, ref_b, "-f", "markdown")
