@@ -200,6 +200,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     cache_prefixes = tuple(f"{c.path}/" for c in found if c.kind != "wheel")
     cache_prefixes += dead_cache_prefixes(dead_paths, fs)
     env_cache_prefixes = _env_cache_prefixes(env)
+    site_prefixes = tuple(f"{s}/" for s in sites)
     layer_python: dict[int, Categories] = defaultdict(Categories)
     for _key, (inode, path) in python_inodes.items():
         _add(layer_python[inode.layer], category(path), inode.size)
@@ -218,7 +219,11 @@ def analyze(loaded: LoadedImage) -> InspectReport:
                 visible_files += 1
                 continue
             path = inode.dead_path or ""
-            _add(dead, _dead_category(path, cache_prefixes, env_cache_prefixes), inode.size)
+            _add(
+                dead,
+                _dead_category(path, cache_prefixes, env_cache_prefixes, site_prefixes),
+                inode.size,
+            )
         pcats = layer_python.get(i, Categories())
         dead_bytes = dead.total()
         dead_total += dead_bytes
@@ -305,7 +310,10 @@ def _env_cache_prefixes(env: dict[str, str]) -> tuple[str, ...]:
 
 
 def _dead_category(
-    path: str, cache_prefixes: tuple[str, ...], env_prefixes: tuple[str, ...]
+    path: str,
+    cache_prefixes: tuple[str, ...],
+    env_prefixes: tuple[str, ...],
+    site_prefixes: tuple[str, ...],
 ) -> str:
     if (
         path.endswith(".whl")
@@ -314,7 +322,7 @@ def _dead_category(
         or path.startswith(env_prefixes)
     ):
         return "cache"
-    if in_site_packages(path) or is_bytecode(path):
+    if in_site_packages(path) or path.startswith(site_prefixes) or is_bytecode(path):
         return category(path)
     cat = category(path)
     return cat if cat == "metadata" else "other"

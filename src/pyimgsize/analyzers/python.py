@@ -24,7 +24,7 @@ from email.parser import HeaderParser
 from typing import Literal
 
 from pyimgsize.analyzers.categories import category, is_bytecode, pyc_source, pyc_tag
-from pyimgsize.fs.merge import Dir, File, Inode, MergedFS
+from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Symlink
 from pyimgsize.layers.reader import normalize
 
 Ownership = Literal["RECORD", "installed-files.txt", "dpkg", "none"]
@@ -57,19 +57,23 @@ class FileIndex:
     files: dict[str, File]
     inode_paths: dict[int, list[str]]
     dirs: list[str]
+    symlinks: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, fs: MergedFS) -> FileIndex:
         files: dict[str, File] = {}
         inode_paths: dict[int, list[str]] = defaultdict(list)
         dirs: list[str] = []
+        symlinks: list[str] = []
         for path, node in fs.walk():
             if isinstance(node, File):
                 files[path] = node
                 inode_paths[id(node.inode)].append(path)
             elif isinstance(node, Dir):
                 dirs.append(path)
-        return cls(files, dict(inode_paths), dirs)
+            elif isinstance(node, Symlink):
+                symlinks.append(path)
+        return cls(files, dict(inode_paths), dirs, symlinks)
 
     def data(self, path: str) -> bytes | None:
         f = self.files.get(path)
@@ -98,8 +102,21 @@ def _name_from_dir(dirname: str) -> tuple[str, str | None]:
 
 
 def find_site_packages(fs: MergedFS, index: FileIndex, env: dict[str, str]) -> list[str]:
+    """Real paths of the site-packages directories (design.md §3).
+
+    Directories named `site-packages`/`dist-packages`; a symlink of that name to a directory
+    with another name (`site-packages -> /opt/site`) makes its target one, under its real path;
+    the image's `PYTHONPATH` entries that hold `*.dist-info`/`*.egg-info`.
+    """
     sites = [d for d in index.dirs if d.rpartition("/")[2] in SITE_NAMES]
     seen = set(sites)
+    for link in index.symlinks:
+        if link.rpartition("/")[2] not in SITE_NAMES:
+            continue
+        hit = fs.lookup(link, follow_last=True)
+        if hit is not None and isinstance(hit[1], Dir) and hit[0] not in seen:
+            sites.append(hit[0])
+            seen.add(hit[0])
     for entry in env.get("PYTHONPATH", "").split(":"):
         if not entry.strip():
             continue
