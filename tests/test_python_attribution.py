@@ -712,3 +712,24 @@ def test_every_number_is_the_same_from_every_archive_layout(tmp_path: Path, layo
     skip = {"image": {"ref", "source", "tags"}}
     assert other.model_dump(exclude=skip) == legacy.model_dump(exclude=skip)
     assert legacy.layers[1].dead_categories.model_dump() == dead(native=3000)
+
+
+def test_site_packages_symlink_to_a_directory_with_another_name(tmp_path: Path) -> None:
+    pkg = dist("opt/site", "foo", "1.0", {"foo.py": 100})
+    link = Symlink("usr/local/lib/python3.11/site-packages", "/opt/site")
+    r = inspect_image(tmp_path, Image(layers=[Layer([*PYTHON311, *pkg, link])]))
+    # the final view has /usr/local/lib/python3.11/site-packages: reported under its real path
+    assert [s.path for s in r.site_packages] == ["/opt/site"]
+    assert package(r, "foo").bytes == size(pkg)
+    assert r.totals.python_bytes == size(pkg)
+
+
+def test_dead_bytes_in_a_pythonpath_directory_keep_their_category(tmp_path: Path) -> None:
+    deps = dist("app/deps", "foo", "1.0", {"foo.py": 100, "foo_data/big.dat": 5000})
+    image = Image(
+        env=["PYTHONPATH=/app/deps"],
+        layers=[Layer([*PYTHON311, *deps]), Layer([Whiteout("app/deps/foo_data")])],
+    )
+    r = inspect_image(tmp_path, image)
+    assert r.layers[0].dead_categories.model_dump() == dead(data=5000)
+    assert package(r, "foo").bytes == size(deps) - 5000
