@@ -14,7 +14,6 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from tests.render.sample import no_python_report, python_report
 
 from pyimgsize import schema
 from pyimgsize.report import (
@@ -30,6 +29,7 @@ from pyimgsize.report import (
 )
 from pyimgsize.report import CategoryDelta as CatDelta
 from pyimgsize.report import Delta as D
+from tests.render.sample import no_python_report, python_report
 
 DRIFT = "committed schema {name} is stale: run `python -m pyimgsize.schema` and commit the result"
 

@@ -17,18 +17,6 @@ from typing import Literal
 
 import pytest
 import zstandard
-from fixtures.tarwriter import (
-    BLOCK,
-    END_OF_ARCHIVE,
-    GNU_MAGIC,
-    REGTYPE,
-    TarWriter,
-    build_tar,
-    header_block,
-    pad,
-    pax_records,
-    write_entry,
-)
 
 from fixtures import (
     Device,
@@ -41,6 +29,18 @@ from fixtures import (
     Sparse,
     Symlink,
     Whiteout,
+)
+from fixtures.tarwriter import (
+    BLOCK,
+    END_OF_ARCHIVE,
+    GNU_MAGIC,
+    REGTYPE,
+    TarWriter,
+    build_tar,
+    header_block,
+    pad,
+    pax_records,
+    write_entry,
 )
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
 from pyimgsize.layers.reader import Entry, Kind, LayerData, normalize, read_layer

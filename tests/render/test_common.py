@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.render.sample import python_report
 
 from pyimgsize.render.common import (
     dead_cell,
@@ -21,6 +20,7 @@ from pyimgsize.render.common import (
     truncate,
 )
 from pyimgsize.report import DeadCategories
+from tests.render.sample import python_report
 
 
 @pytest.mark.parametrize(

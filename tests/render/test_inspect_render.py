@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.render.sample import many_problems_report, no_python_report, python_report
 
 from pyimgsize.render import OutputFormat, SortKey, render_inspect
 from pyimgsize.render.common import sort_packages
@@ -22,6 +21,7 @@ from pyimgsize.render.markdown import render_inspect_markdown
 from pyimgsize.render.table import NO_PYTHON, render_inspect_table
 from pyimgsize.report import CATEGORIES, InspectReport, Package
 from pyimgsize.units import format_bytes
+from tests.render.sample import many_problems_report, no_python_report, python_report
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("PYIMGSIZE_UPDATE_GOLDEN", "") not in ("", "0")

@@ -151,7 +151,7 @@ def read_layer(
             if link_escaped:
                 problems.append(
                     (
-                        f"hardlink target {m.linkname!r} points outside the root; read as /{target}",
+                        f"hardlink target {m.linkname!r} is outside the root; read as /{target}",
                         path,
                     )
                 )
