@@ -174,7 +174,7 @@ def inspect(
 # --- diff ------------------------------------------------------------------------------------
 
 
-def _read_for_diff(
+def _read_image_or_report(
     ref: str, *, image: str | None, platform: str | None, pull: bool, progress: Progress, side: str
 ) -> InspectReport:
     """Inspect `ref`, or load it when it names a saved report (marked as source "report")."""
@@ -237,7 +237,7 @@ def diff(
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-diff") as pool:
             futures = [
                 pool.submit(
-                    _read_for_diff,
+                    _read_image_or_report,
                     ref,
                     image=choice or select,
                     platform=platform,
@@ -369,7 +369,7 @@ def check(
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-check") as pool:
             futures = [
                 pool.submit(
-                    _read_for_diff,
+                    _read_image_or_report,
                     ref,
                     image=select,
                     platform=platform,
