@@ -223,6 +223,13 @@ def listed_paths(meta_dir: str, site: str, dpkg: dict[str, str]) -> tuple[str, l
     return "dpkg", sorted(listed)
 
 
+def record_pyc_rows(meta_dir: str) -> tuple[int, int]:
+    """RECORD rows naming a `.pyc`, and how many of them carry a size (pip leaves it empty)."""
+    text = read_text(os.path.join(meta_dir, "RECORD")) or ""
+    rows = [row for row in csv.reader(text.splitlines()) if row and row[0].endswith(".pyc")]
+    return len(rows), sum(1 for row in rows if len(row) > 2 and row[2].strip())
+
+
 def distribution(
     view: View, site: str, entry: str, dpkg: dict[str, str], pycache: Pycache
 ) -> dict[str, object]:
@@ -236,6 +243,7 @@ def distribution(
         headers = read_headers(meta_dir)
     installer_text = read_text(os.path.join(meta_dir, "INSTALLER"))
     ownership, listed = listed_paths(meta_dir, site, dpkg)
+    record_pycs = record_pyc_rows(meta_dir) if ownership == "RECORD" else (0, 0)
     owned: dict[str, tuple[Key, int]] = {}
     for path in listed:
         candidates = [path]
@@ -253,6 +261,8 @@ def distribution(
         "site_packages": site,
         "metadata_path": meta_dir,
         "ownership": ownership,
+        "record_pyc_rows": record_pycs[0],
+        "record_pyc_rows_with_size": record_pycs[1],
         "bytes": total,
         "files": files,
         "categories": cats,

@@ -117,6 +117,7 @@ def test_site_packages_equal_truth(e2e: E2E, variant: str, source: str) -> None:
     expected = {
         s["path"]: {
             "bytes": s["bytes"],
+            "files": s["files"],
             "unowned_bytes": s["unowned_bytes"],
             "categories": s["categories"],
         }
@@ -252,6 +253,10 @@ def test_scenarios_are_what_they_claim(e2e: E2E) -> None:
         assert pip[name]["installer"] == "pip"
         assert uv[name]["installer"] == "uv"
         assert pip[name]["categories"]["bytecode"] > 0
+        # pip lists the .pyc it compiled in RECORD, with no size; uv never lists bytecode.
+        assert pip[name]["record_pyc_rows"] > 0
+        assert pip[name]["record_pyc_rows_with_size"] == 0
+        assert uv_bytecode[name]["record_pyc_rows"] == 0
         assert nocompile[name]["categories"]["bytecode"] == 0
         assert uv[name]["categories"]["bytecode"] == 0
         # UV_COMPILE_BYTECODE compiles the same sources pip does; neither lists size in RECORD.
