@@ -257,8 +257,7 @@ def read_distributions(
                     dpkg_index = DpkgIndex(index)
                 pkg = dpkg_index.owner.get(meta_path)
                 if pkg is not None:
-                    ownership = "dpkg"
-                    installer = installer or "dpkg"
+                    ownership = "dpkg"  # the installer stays what INSTALLER says: none here
                     listed = [p for p in dpkg_index.paths[pkg] if p.startswith(f"{site}/")]
                 elif kind == "dist-info":
                     problems.append(
