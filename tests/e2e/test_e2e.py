@@ -332,13 +332,6 @@ def test_pip_vs_uv_is_bytecode_plus_metadata(e2e: E2E) -> None:
 # --- Debian-packaged distributions -----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pyimgsize reports installer 'dpkg' for Debian's setuptools/wheel egg-infos, which have "
-        "no INSTALLER file; design.md §3 takes the installer from INSTALLER (none: null)"
-    ),
-)
 def test_debian_packaged_installer(e2e: E2E) -> None:
     truth = _dists(e2e.truth("pip"), DEBIAN_SITE)
     report = {p["name"]: p for p in e2e.report("pip", "docker")["packages"]}
