@@ -248,6 +248,21 @@ def test_poetry_cache(tmp_path: Path) -> None:
     assert r.totals.cache_bytes == 71_000
 
 
+def test_poetry_virtualenvs_are_python_not_cache(tmp_path: Path) -> None:
+    root = "root/.cache/pypoetry"
+    site = f"{root}/virtualenvs/app-x1y2-py3.11/lib/python3.11/site-packages"
+    cache_files = [File(f"{root}/cache/repositories/PyPI/_http/a/b/c", size=9000)]
+    entries = dist(site, "six", "1.16.0", {"six.py": 3000}, installer="pip")
+    r = inspect_image(tmp_path, Image(layers=[Layer([*PYTHON311, *cache_files, *entries])]))
+    assert [(c.path, c.kind, c.bytes, c.files) for c in r.caches] == [
+        (norm(root), "poetry", 9000, 1)
+    ]
+    assert r.totals.cache_bytes == 9000
+    assert [(p.name, p.site_packages, p.bytes) for p in r.packages] == [
+        ("six", norm(site), size(entries))
+    ]
+
+
 def test_caches_are_sorted_by_bytes_then_path(tmp_path: Path) -> None:
     files = [
         File("root/.cache/pip/x", size=10),

@@ -3,9 +3,11 @@
 A cache is found by location (`*/.cache/pip`, `*/.cache/uv`, `*/.cache/pypoetry`, the image's
 `PIP_CACHE_DIR`, `UV_CACHE_DIR`, `POETRY_CACHE_DIR`, `XDG_CACHE_HOME`) or by its layout (uv's
 versioned buckets such as `archive-v0` and `wheels-v5`, pip's `http-v2`): never by `CACHEDIR.TAG`,
-which uv venvs carry too. A stray wheel is a `*.whl` outside every cache that neither an OS
-package (dpkg `.list`, e.g. Debian's /usr/share/python-wheels) nor a distribution's RECORD
-(e.g. virtualenv's seed wheels) owns, and that is not CPython's own `ensurepip/_bundled`.
+which uv venvs carry too. Poetry's `virtualenvs/` (its default venv location, inside its cache
+dir) is not part of the poetry cache. A stray wheel is a `*.whl` outside every cache that
+neither an OS package (dpkg `.list`, e.g. Debian's /usr/share/python-wheels) nor a
+distribution's RECORD (e.g. virtualenv's seed wheels) owns, and that is not CPython's own
+`ensurepip/_bundled`.
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ def find_caches(
             continue
         cache = FoundCache(path, candidates[path])
         cache.paths = [p for p, n in fs.walk(path) if isinstance(n, File)]
+        if cache.kind == "poetry":
+            # poetry's default virtualenvs live in its cache dir; a venv is not a cache to drop
+            venvs = f"{path}/virtualenvs/"
+            cache.paths = [p for p in cache.paths if not p.startswith(venvs)]
         chosen.append(cache)
 
     prefixes = tuple(f"{c.path}/" for c in chosen)
