@@ -133,6 +133,12 @@ class MergedFS:
                 target = self._lookup(e.link)
             if isinstance(target, File):
                 node = File(target.inode, index)
+            elif isinstance(target, Symlink):
+                # a hard link to a symlink (or a device node, below) is one more name for it:
+                # tar writes those when the filesystem has them; no data either way
+                node = Symlink(target.target, index)
+            elif isinstance(target, Other):
+                node = Other(index)
             else:
                 self.problems.append(
                     (
