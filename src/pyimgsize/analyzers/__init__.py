@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from pyimgsize.analyzers.caches import dead_cache_prefixes, find_caches
@@ -69,8 +70,8 @@ def _site_kind(site: str, index: FileIndex, pythonpath: set[str]) -> str:
     return "other"
 
 
-def _add(cats: Categories, cat: str, n: int) -> None:
-    setattr(cats, cat, getattr(cats, cat) + n)
+_category = functools.lru_cache(maxsize=1 << 17)(category)
+"""`category` memoised: site-packages, distributions and layers ask about the same paths."""
 
 
 def analyze(loaded: LoadedImage) -> InspectReport:
@@ -112,10 +113,10 @@ def analyze(loaded: LoadedImage) -> InspectReport:
         paths = [p for p, n in fs.walk(site) if isinstance(n, File)]
         site_files[site] = paths
         inodes = unique_inodes(paths, index)
-        cats = Categories()
+        cats: Counter[str] = Counter()
         unowned = 0
         for key, (inode, path) in inodes.items():
-            _add(cats, category(path), inode.size)
+            cats[_category(path)] += inode.size
             if key not in owned_inodes:
                 unowned += inode.size
             python_inodes.setdefault(key, (inode, path))
@@ -124,7 +125,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
                 path=f"/{site}",
                 bytes=cats.total(),
                 unowned_bytes=unowned,
-                categories=cats,
+                categories=Categories(**cats),
                 kind=_site_kind(site, index, pythonpath_real),
                 files=len(inodes),
             )
@@ -134,14 +135,14 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     packages: list[Package] = []
     for d in dists:
         inodes = unique_inodes(d.paths, index)
-        cats = Categories()
+        cats = Counter()
         per_layer: dict[int, int] = defaultdict(int)
-        per_layer_cats: dict[int, Categories] = defaultdict(Categories)
+        per_layer_cats: dict[int, Counter[str]] = defaultdict(Counter)
         for key, (inode, path) in inodes.items():
-            cat = category(path)
-            _add(cats, cat, inode.size)
+            cat = _category(path)
+            cats[cat] += inode.size
             per_layer[inode.layer] += inode.size
-            _add(per_layer_cats[inode.layer], cat, inode.size)
+            per_layer_cats[inode.layer][cat] += inode.size
             python_inodes.setdefault(key, (inode, path))
         packages.append(
             Package(
@@ -151,11 +152,13 @@ def analyze(loaded: LoadedImage) -> InspectReport:
                 site_packages=f"/{d.site}",
                 bytes=cats.total(),
                 files=len(inodes),
-                categories=cats,
+                categories=Categories(**cats),
                 layers={str(k): v for k, v in sorted(per_layer.items())},
                 metadata_path=f"/{d.metadata_path}",
                 ownership=d.ownership,
-                layer_categories={str(k): v for k, v in sorted(per_layer_cats.items())},
+                layer_categories={
+                    str(k): Categories(**v) for k, v in sorted(per_layer_cats.items())
+                },
             )
         )
 
@@ -201,16 +204,16 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     cache_prefixes += dead_cache_prefixes(dead_paths, fs)
     env_cache_prefixes = _env_cache_prefixes(env)
     site_prefixes = tuple(f"{s}/" for s in sites)
-    layer_python: dict[int, Categories] = defaultdict(Categories)
+    layer_python: dict[int, Counter[str]] = defaultdict(Counter)
     for _key, (inode, path) in python_inodes.items():
-        _add(layer_python[inode.layer], category(path), inode.size)
+        layer_python[inode.layer][_category(path)] += inode.size
     layers: list[Layer] = []
     visible_bytes = 0
     visible_files = 0
     dead_total = 0
     layer_total = 0
     for i, (loaded_layer, stored) in enumerate(zip(loaded.layers, fs.inodes_by_layer, strict=True)):
-        dead = DeadCategories()
+        dead: Counter[str] = Counter()
         size = 0
         for inode in stored:
             size += inode.size
@@ -219,12 +222,10 @@ def analyze(loaded: LoadedImage) -> InspectReport:
                 visible_files += 1
                 continue
             path = inode.dead_path or ""
-            _add(
-                dead,
-                _dead_category(path, cache_prefixes, env_cache_prefixes, site_prefixes),
-                inode.size,
+            dead[_dead_category(path, cache_prefixes, env_cache_prefixes, site_prefixes)] += (
+                inode.size
             )
-        pcats = layer_python.get(i, Categories())
+        pcats = layer_python.get(i, Counter())
         dead_bytes = dead.total()
         dead_total += dead_bytes
         layer_total += size
@@ -237,8 +238,8 @@ def analyze(loaded: LoadedImage) -> InspectReport:
                 dead_bytes=dead_bytes,
                 compressed_bytes=loaded_layer.data.compressed_bytes,
                 python_bytes=pcats.total(),
-                categories=pcats,
-                dead_categories=dead,
+                categories=Categories(**pcats),
+                dead_categories=DeadCategories(**dead),
                 files=len(stored),
                 tar_bytes=loaded_layer.data.tar_bytes,
             )
