@@ -189,10 +189,12 @@ def _real_path(fs: MergedFS, path: str) -> str:
     return f"{real_parent}/{base}" if real_parent else base
 
 
-def _join(base: str, rel: str) -> str:
+def _join(base: str, rel: str) -> tuple[str, bool]:
+    """A listed path resolved against `base` (absolute ones against the image root), and
+    whether its `..` climbed above the image root (clamped there, never out of the image)."""
     if rel.startswith("/"):
-        return normalize(rel)[0]
-    return normalize(f"{base}/{rel}" if base else rel)[0]
+        return normalize(rel.lstrip("/"))
+    return normalize(f"{base}/{rel}" if base else rel)
 
 
 def read_distributions(
@@ -220,6 +222,7 @@ def read_distributions(
             else:
                 continue
             listed: list[str] | None = None
+            climbing: list[str] = []
             ownership: Ownership = "none"
             if kind == "dist-info":
                 name, version = _metadata(index.data(f"{meta_path}/METADATA"))
@@ -230,7 +233,10 @@ def read_distributions(
                     try:
                         for row in csv.reader(io.StringIO(record.decode("utf-8", "replace"))):
                             if row and row[0].strip():
-                                listed.append(_join(site, row[0].strip()))
+                                path, climbed = _join(site, row[0].strip())
+                                listed.append(path)
+                                if climbed:
+                                    climbing.append(row[0].strip())
                     except csv.Error as exc:
                         problems.append((f"RECORD cannot be parsed: {exc}", meta_path, None))
                 elif f"{meta_path}/RECORD" in index.files:
@@ -240,11 +246,13 @@ def read_distributions(
                 files_txt = index.data(f"{meta_path}/installed-files.txt")
                 if files_txt is not None:
                     ownership = "installed-files.txt"
-                    listed = [
-                        _join(meta_path, line.strip())
-                        for line in files_txt.decode("utf-8", "replace").splitlines()
-                        if line.strip()
-                    ]
+                    listed = []
+                    for line in files_txt.decode("utf-8", "replace").splitlines():
+                        if line.strip():
+                            path, climbed = _join(meta_path, line.strip())
+                            listed.append(path)
+                            if climbed:
+                                climbing.append(line.strip())
             else:
                 name, version = _metadata(index.data(meta_path))
             if not name:
@@ -296,6 +304,15 @@ def read_distributions(
                     source = real or _real_path(fs, path)
                     for pyc in pycs.by_source.get(source, ()):
                         dist.paths.add(pyc)
+            if climbing:
+                problems.append(
+                    (
+                        f"{dist.name}: {len(climbing)} path(s) in its {ownership} point outside "
+                        f"the image root (e.g. {climbing[0]!r}); read as paths inside the image",
+                        meta_path,
+                        None,
+                    )
+                )
             if dist.missing:
                 problems.append(
                     (
