@@ -27,6 +27,7 @@ from fixtures import (
     Whiteout,
     dist,
 )
+from fixtures.tarwriter import END_OF_ARCHIVE, header_block
 from tests.layerimages import (
     dead_categories,
     inspect_layers,
@@ -433,6 +434,15 @@ def test_whiteout_through_a_lower_symlink_is_literal(tmp_path: Path) -> None:
     upper = Layer([Whiteout("lib/libc.so.6")], auto_dirs=False)
     report = inspect_layers(tmp_path, [lower, upper])
     assert numbers(report) == [(2000, 0), (0, 0)]
+
+
+def test_pre_posix_directory_entry_does_not_replace_a_directory(tmp_path: Path) -> None:
+    # a v7 directory (typeflag NUL, trailing slash) over a lower directory only updates it
+    lower = Layer([File("srv/www/index.html", 500)])
+    v7 = header_block(name=b"srv/www/", typeflag=b"\0", magic=b"") + END_OF_ARCHIVE
+    report = inspect_layers(tmp_path, [lower, Layer(raw=v7)])
+    assert numbers(report) == [(500, 0), (0, 0)]
+    assert report.image.bytes == 500
 
 
 # --- special entries --------------------------------------------------------------------------

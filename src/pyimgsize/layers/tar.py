@@ -6,8 +6,8 @@ end-of-archive marker with every header checksum valid and every declared data b
 (design.md §2); anything else raises `CorruptLayer` naming the archive.
 
 Supported: POSIX ustar and pax (`x` and `g` records: path, linkpath, size, GNU sparse 0.0/0.1/1.0),
-GNU (`L`/`K` long names, old-style `S` sparse with extension headers), v7 headers, base-256
-numbers. Header-only types (links, directories, devices, FIFOs) carry no data, as in Go's and
+GNU (`L`/`K` long names, old-style `S` sparse with extension headers), v7 headers (a directory
+is a NUL-typed name ending in `/`), base-256 numbers. Header-only types (links, directories, devices, FIFOs) carry no data, as in Go's and
 Python's readers.
 """
 
@@ -238,9 +238,15 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
                 raise CorruptLayer(f"{what}: truncated (padding)")
             continue
 
+        kind = typeflag if typeflag != CONTIGUOUS else REGULAR
+        if not block[156] and name.endswith("/"):
+            # pre-POSIX: a directory is a regular file (typeflag NUL) named with a trailing
+            # slash (Go's archive/tar and Python's tarfile read it so); its data, if any, is
+            # still skipped
+            kind = DIRECTORY
         member = TarMember(
             name=name,
-            type=typeflag if typeflag != CONTIGUOUS else REGULAR,
+            type=kind,
             size=apparent,
             stored=stored if sparse is not None else apparent,
             linkname=linkname,
