@@ -175,6 +175,38 @@ def test_global_pax_header_is_not_an_entry(open_stream: StreamFactory) -> None:
     assert summary(data) == [("app", Kind.DIR, 0, None), ("app/main.py", Kind.FILE, 55, None)]
 
 
+def test_global_pax_records_are_not_applied_to_later_members(
+    open_stream: StreamFactory,
+) -> None:
+    # Go's archive/tar (which Docker and containerd unpack layers with) never merges global
+    # records into later headers: a global `size` or `path` must not change what is read
+    layer = Layer(
+        [
+            GlobalHeader({"path": "evil", "size": "0", "linkpath": "/etc/passwd"}),
+            File("a", 1000),
+            Hardlink("b", "a"),
+        ],
+        auto_dirs=False,
+    )
+    data = read_layer(open_stream(layer.tar), WHAT)
+    assert summary(data) == [("a", Kind.FILE, 1000, None), ("b", Kind.HARDLINK, 0, "a")]
+
+
+def test_pre_posix_directory_is_a_regular_name_with_a_slash(open_stream: StreamFactory) -> None:
+    v7 = b""
+    v7 += header_block(name=b"olddir/", typeflag=b"\0", magic=b"")
+    v7 += header_block(name=b"olddir/f", typeflag=b"\0", size=3, magic=b"") + b"abc" + pad(3)
+    v7 += header_block(name=b"plain", typeflag=REGTYPE, size=0)
+    tar = v7 + END_OF_ARCHIVE
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        assert [m.isdir() for m in t.getmembers()] == [True, False, False]
+    assert summary(read_layer(open_stream(tar), WHAT)) == [
+        ("olddir", Kind.DIR, 0, None),
+        ("olddir/f", Kind.FILE, 3, None),
+        ("plain", Kind.FILE, 0, None),
+    ]
+
+
 # --- entry kinds --------------------------------------------------------------------------
 
 

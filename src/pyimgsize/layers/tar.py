@@ -5,10 +5,11 @@ a corrupt layer into a smaller one. This reader accepts a tar only when it reach
 end-of-archive marker with every header checksum valid and every declared data byte present
 (design.md §2); anything else raises `CorruptLayer` naming the archive.
 
-Supported: POSIX ustar and pax (`x` and `g` records: path, linkpath, size, GNU sparse 0.0/0.1/1.0),
-GNU (`L`/`K` long names, old-style `S` sparse with extension headers), v7 headers (a directory
-is a NUL-typed name ending in `/`), base-256 numbers. Header-only types (links, directories, devices, FIFOs) carry no data, as in Go's and
-Python's readers.
+Supported: POSIX ustar and pax (`x` records: path, linkpath, size, GNU sparse 0.0/0.1/1.0; `g`
+records are checked and ignored, as Go's archive/tar does), GNU (`L`/`K` long names, old-style
+`S` sparse with extension headers), v7 headers (a directory is a NUL-typed name ending in `/`),
+base-256 numbers. Header-only types (links, directories, devices, FIFOs) carry no data, as in
+Go's and Python's readers.
 """
 
 from __future__ import annotations
@@ -143,7 +144,6 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
     Raises CorruptLayer for a truncated archive, a bad checksum, or a missing end-of-archive
     marker. `what` names the archive (a layer, a blob) in error messages.
     """
-    global_pax: dict[str, str] = {}
     pending_pax: dict[str, str] = {}
     long_name: str | None = None
     long_link: str | None = None
@@ -177,7 +177,10 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
             if prefix:
                 name = prefix + "/" + name
         linkname = _str(block[157:257])
-        pax = {**global_pax, **pending_pax} if global_pax or pending_pax else {}
+        # Global (`g`) records are read but, as in Go's archive/tar that Docker and containerd
+        # unpack layers with, never applied to later members: a global `size` or `path` would
+        # make this reader see other files than the runtime does.
+        pax = pending_pax
         if "size" in pax:
             try:
                 size = int(pax["size"])
@@ -195,7 +198,7 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
             if typeflag in ("x", "X"):
                 pending_pax = {**pending_pax, **_parse_pax(raw, what)}
             elif typeflag == "g":
-                global_pax.update(_parse_pax(raw, what))
+                _parse_pax(raw, what)  # well-formed, then ignored (see below)
             elif typeflag == "L":
                 long_name = raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             else:
