@@ -432,6 +432,7 @@ def test_errors_print_nothing_on_stdout_in_any_format(tmp_path: Path, run: Run, 
         (["--sort", "size"], "--sort"),
         (["--no-such-flag"], "No such option"),
         (["-f"], "requires an argument"),
+        (["--output", "/"], "is a directory"),
     ],
 )
 def test_bad_flags(
