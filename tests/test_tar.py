@@ -303,6 +303,17 @@ def test_unsafe_names_are_kept_inside_the_root_with_a_problem(open_stream: Strea
     assert all("outside the root" in message for message, _ in data.problems)
 
 
+def test_absolute_root_entry_is_the_root(open_stream: StreamFactory) -> None:
+    tar = TarWriter("pax")
+    tar.add("/", b"5", mode=0o755)
+    tar.add("../", b"5", mode=0o755)
+    tar.add("/etc/", b"5", mode=0o755)
+    tar.add("/etc/x", REGTYPE, data=b"abc")
+    data = read_layer(open_stream(tar.close()), WHAT)
+    assert summary(data) == [("etc", Kind.DIR, 0, None), ("etc/x", Kind.FILE, 3, None)]
+    assert [path for _, path in data.problems] == ["etc", "etc/x"]
+
+
 def test_duplicate_paths_are_all_reported_in_order(open_stream: StreamFactory) -> None:
     layer = Layer([File("a", 10), File("a", 30)], auto_dirs=False)
     data = read_layer(open_stream(layer.tar), WHAT)

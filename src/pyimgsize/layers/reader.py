@@ -122,7 +122,7 @@ def read_layer(
     problems: list[tuple[str, str | None]] = []
     for m in iter_tar(counter, what):
         path, escaped = normalize(m.name)
-        if escaped:
+        if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
             problems.append(
                 (f"tar entry name {m.name!r} points outside the root; read as /{path}", path)
             )
