@@ -257,7 +257,7 @@ def diff(
 
 # --- check -----------------------------------------------------------------------------------
 
-from pyimgsize.render.check import CheckFormat  # noqa: E402
+from pyimgsize.render import CheckFormat  # noqa: E402
 
 
 def _size_flag(flag: str, help_text: str) -> typer.models.OptionInfo:

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, assert_never
 if TYPE_CHECKING:
     from pyimgsize.report import InspectReport
 
-__all__ = ["OutputFormat", "SortKey", "render_inspect"]
+__all__ = ["CheckFormat", "OutputFormat", "SortKey", "render_inspect"]
+
+# The format enums live here, free of heavy imports: the CLI needs them to declare its options,
+# and `pyimgsize --help` or the Docker CLI plugin's start-up should not pay for the renderers.
 
 
 class OutputFormat(StrEnum):
@@ -22,6 +25,16 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     MARKDOWN = "markdown"
+
+
+class CheckFormat(StrEnum):
+    """Output formats of `check` (a closed set)."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+    GITHUB = "github"
 
 
 class SortKey(StrEnum):

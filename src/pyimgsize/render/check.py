@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Final, assert_never
 
 from pyimgsize.budget import BASELINE_RULES, PERCENT_RULES
+from pyimgsize.render import CheckFormat
 from pyimgsize.render.common import make_table, short_id
 from pyimgsize.render.json import render_json
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
@@ -36,16 +36,6 @@ __all__ = [
 SIGNED_RULES: Final = BASELINE_RULES
 JUNIT_SUITE: Final = "pyimgsize check"
 JUNIT_CLASSNAME: Final = "pyimgsize.check"
-
-
-class CheckFormat(StrEnum):
-    """Output formats of `check` (a closed set)."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    JUNIT = "junit"
-    GITHUB = "github"
 
 
 def check_renderer(fmt: CheckFormat) -> Callable[[CheckReport], str]:
