@@ -10,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import cast
 
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
-from pyimgsize.layers.stream import ByteStream, DecompressStream, PeekStream, sniff
+from pyimgsize.layers.stream import (
+    ByteStream,
+    DecompressStream,
+    PeekStream,
+    PositionalStream,
+    sniff,
+)
 from pyimgsize.layers.tar import DIRECTORY, HARDLINK, SYMLINK, iter_tar
 
 
@@ -102,25 +109,38 @@ def read_layer(
     blob: ByteStream, what: str, *, blob_size: int | None = None, progress: Progress | None = None
 ) -> LayerData:
     """Summarise one layer blob. `what` names it in errors ("layer 3 (sha256:ab12…)")."""
-    peek = PeekStream(blob)
-    head = peek.peek(512)
+    mem = blob if isinstance(blob, PositionalStream) else None
+    source: ByteStream
+    if mem is not None:
+        head = mem.peek(512)
+        source = mem
+    else:
+        peek = PeekStream(blob)
+        head = peek.peek(512)
+        source = peek
     kind = sniff(head)
     stream: ByteStream
     decompressor: DecompressStream | None = None
     if kind in ("gzip", "zstd"):
-        decompressor = DecompressStream(peek, kind, what)
+        decompressor = DecompressStream(source, kind, what)
         stream = decompressor
     elif kind == "tar":
-        stream = peek
+        stream = source
     elif not head:
         raise CorruptLayer(f"{what}: empty blob (not even an end-of-archive marker)")
     else:
         raise UnsupportedMediaType(f"{what}: not a tar, gzip or zstd blob")
 
-    counter = _Counting(stream, progress)
+    # A plain tar in memory counts its own bytes (its position); anything else is counted as
+    # the tar reader consumes it.
+    direct = mem if decompressor is None else None
+    counter = _Counting(stream, progress) if direct is None else None
+    tar_stream: ByteStream = direct if direct is not None else cast(ByteStream, counter)
     entries: list[Entry] = []
     problems: list[tuple[str, str | None]] = []
-    for m in iter_tar(counter, what):
+    for m in iter_tar(tar_stream, what):
+        if direct is not None and progress is not None and len(entries) % 4096 == 0:
+            progress(direct.position - direct.start)
         path, escaped = normalize(m.name)
         if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
             problems.append(
@@ -169,8 +189,13 @@ def read_layer(
             entries.append(Entry(path, Kind.FILE, size=m.stored, data=data))
     # Anything after the end-of-archive marker (the second zero block, blocking padding) is
     # part of the tar too.
-    counter.drain_rest()
-    tar_bytes = counter.count
+    if counter is not None:
+        counter.drain_rest()
+        tar_bytes = counter.count
+    else:
+        assert direct is not None
+        direct.skip(direct.end - direct.position)
+        tar_bytes = direct.position - direct.start
     compressed: int | None = None
     if decompressor is not None:
         compressed = blob_size if blob_size is not None else decompressor.compressed_consumed

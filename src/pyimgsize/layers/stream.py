@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, Protocol, cast
@@ -134,6 +135,35 @@ class IterStream:
             skipped += step
         self.position += skipped
         return skipped
+
+
+class PositionalStream:
+    """A region of a regular file read with `os.pread`: one call per read, and skips are
+    arithmetic, so skipped file contents are never read (nor mapped, nor cached for us)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        self._fd = fd
+        self.start = start
+        self.position = start
+        self.end = end
+
+    def peek(self, n: int) -> bytes:
+        return os.pread(self._fd, max(0, min(n, self.end - self.position)), self.position)
+
+    def read(self, n: int) -> bytes:
+        out = os.pread(self._fd, max(0, min(n, self.end - self.position)), self.position)
+        self.position += len(out)
+        return out
+
+    def skip(self, n: int) -> int:
+        p = self.position
+        e = min(p + n, self.end)
+        self.position = e
+        return e - p
+
+    def region(self, offset: int, size: int) -> PositionalStream:
+        """Another stream over `size` bytes at absolute `offset` of the same file."""
+        return PositionalStream(self._fd, offset, min(offset + size, self.end))
 
 
 class BoundedStream:

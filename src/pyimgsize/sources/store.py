@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Protocol
 
 from pyimgsize.errors import CorruptLayer, FormatError, MissingBlob, PyImgSizeError
 from pyimgsize.layers.reader import LayerData, normalize, read_layer
-from pyimgsize.layers.stream import ByteStream, FileStream, PeekStream, sniff
+from pyimgsize.layers.stream import ByteStream, PeekStream, PositionalStream, sniff
 from pyimgsize.layers.tar import HARDLINK, REGULAR, SYMLINK, iter_tar
 from pyimgsize.sources.base import ProgressCallback
 
@@ -104,7 +104,10 @@ class DirStore:
         with fh:
             size = os.fstat(fh.fileno()).st_size
             return read_layer(
-                FileStream(fh), what, blob_size=size, progress=_progress_adapter(progress, what)
+                PositionalStream(fh.fileno(), 0, size),
+                what,
+                blob_size=size,
+                progress=_progress_adapter(progress, what),
             )
 
 
@@ -118,11 +121,13 @@ class _Member:
 
 
 class SeekableTarStore:
-    """A plain (uncompressed) tar file on disk: index the headers, then seek to what is needed."""
+    """A plain (uncompressed) tar file on disk: index the headers, then read only what is
+    needed, by position. File contents are skipped by offset arithmetic, never read."""
 
     def __init__(self, fh: BinaryIO, what: str) -> None:
         self.what = what
-        self._stream = FileStream(fh, seekable=True)
+        self._fh = fh  # the caller closes it after load()
+        self._stream = PositionalStream(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
         self._members: dict[str, _Member] = {}
         for m in iter_tar(self._stream, what):
             path, _ = normalize(m.name)
@@ -158,8 +163,7 @@ class SeekableTarStore:
         if m.data is None:
             if m.size > JSON_LIMIT:
                 raise FormatError(f"{self.what}: {path} is too large for a JSON document")
-            self._stream.seek(m.offset)
-            m.data = self._stream.read(m.size)
+            m.data = self._stream.region(m.offset, m.size).read(m.size)
         return m.data
 
     def json(self, path: str) -> Any | None:
@@ -170,12 +174,11 @@ class SeekableTarStore:
         m = self._resolve(path)
         if m is None:
             raise MissingBlob(f"{self.what}: blob {path} is missing ({what})")
-        from pyimgsize.layers.stream import BoundedStream
-
-        self._stream.seek(m.offset)
-        bounded = BoundedStream(self._stream, m.size)
         return read_layer(
-            bounded, what, blob_size=m.size, progress=_progress_adapter(progress, what)
+            self._stream.region(m.offset, m.size),
+            what,
+            blob_size=m.size,
+            progress=_progress_adapter(progress, what),
         )
 
 
