@@ -78,16 +78,15 @@ class MergedFS:
     root: Dir = field(default_factory=lambda: Dir(-1))
     inodes_by_layer: list[list[Inode]] = field(default_factory=list)
     problems: list[tuple[str, str | None, int | None]] = field(default_factory=list)
-    # the directory the previous entry went into (tar entries come grouped by directory);
-    # any removal may detach it, so removals clear it
-    _parent_path: str | None = field(default=None, repr=False)
-    _parent_node: Dir | None = field(default=None, repr=False)
+    # directories this layer has reached, by path, so an entry finds its parent in one lookup;
+    # any removal may detach some of them, so removals clear it
+    _dirs: dict[str, Dir] = field(default_factory=dict, repr=False)
 
     # --- building -------------------------------------------------------------------------
 
     def apply(self, layer: LayerData) -> None:
         index = len(self.inodes_by_layer)
-        self._parent_node = None
+        self._dirs.clear()
         stored: list[Inode] = []
         self.inodes_by_layer.append(stored)
         for message, path in layer.problems:
@@ -112,14 +111,14 @@ class MergedFS:
 
     def _add(self, e: Entry, index: int, stored: list[Inode]) -> None:
         parent_path, _, name = e.path.rpartition("/")
-        if parent_path == self._parent_path and self._parent_node is not None:
-            parent = self._parent_node
-        else:
+        parent = self._dirs.get(parent_path)
+        if parent is None:
             parent = self._ensure_dir(parent_path, index)
-            self._parent_path, self._parent_node = parent_path, parent
+            self._dirs[parent_path] = parent
         existing = parent.children.get(name)
         if e.kind is Kind.DIR:
             if isinstance(existing, Dir):
+                self._dirs[e.path] = existing
                 return  # both directories: only attributes change
             node: Node = Dir(index)
         elif e.kind is Kind.FILE:
@@ -165,6 +164,8 @@ class MergedFS:
             self._remove(parent, name, e.path)
         if isinstance(node, File):
             node.inode.links += 1
+        elif isinstance(node, Dir):
+            self._dirs[e.path] = node
         parent.children[name] = node
 
     def _ensure_dir(self, path: str, index: int) -> Dir:
@@ -204,7 +205,7 @@ class MergedFS:
         return node
 
     def _remove(self, parent: Dir, name: str, path: str) -> None:
-        self._parent_node = None
+        self._dirs.clear()
         node = parent.children.pop(name)
         stack: list[tuple[Node, str]] = [(node, path)]
         while stack:
