@@ -619,3 +619,11 @@ def test_only_small_metadata_files_are_captured(open_stream: StreamFactory) -> N
         "opt/venv/pyvenv.cfg": b"home = /usr/bin\n",
         "var/lib/dpkg/info/python3.list": b"/usr/bin/python3\n",
     }
+
+
+def test_many_unsafe_names_are_listed_then_counted(open_stream: StreamFactory) -> None:
+    layer = Layer([File(f"/abs/f{i}", 1) for i in range(25)], auto_dirs=False)
+    data = read_layer(open_stream(layer.tar), WHAT)
+    assert len(data.entries) == 25
+    assert [path for _, path in data.problems] == [f"abs/f{i}" for i in range(20)] + [None]
+    assert data.problems[-1][0].startswith("... and 5 more entries pointing outside the root")

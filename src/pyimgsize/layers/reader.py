@@ -55,6 +55,7 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 _METADATA_NAMES = frozenset({"RECORD", "METADATA", "PKG-INFO", "INSTALLER", "installed-files.txt"})
 _META_LIMIT = 32 << 20
+_UNSAFE_LISTED = 20
 # eStargz / zstd:chunked bookkeeping entries at the layer root (not filesystem content)
 _LAYER_ROOT_IGNORED = frozenset(
     {"stargz.index.json", ".no.prefetch.landmark", ".prefetch.landmark"}
@@ -138,14 +139,17 @@ def read_layer(
     tar_stream: ByteStream = direct if direct is not None else cast(ByteStream, counter)
     entries: list[Entry] = []
     problems: list[tuple[str, str | None]] = []
+    unsafe = 0  # names pointing outside the root: the first few are listed, then counted
     for m in iter_tar(tar_stream, what):
         if direct is not None and progress is not None and len(entries) % 4096 == 0:
             progress(direct.position - direct.start)
         path, escaped = normalize(m.name)
         if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
-            problems.append(
-                (f"tar entry name {m.name!r} points outside the root; read as /{path}", path)
-            )
+            unsafe += 1
+            if unsafe <= _UNSAFE_LISTED:
+                problems.append(
+                    (f"tar entry name {m.name!r} points outside the root; read as /{path}", path)
+                )
         if not path:
             continue  # the root directory itself
         parent, _, base = path.rpartition("/")
@@ -169,12 +173,15 @@ def read_layer(
         elif m.type == HARDLINK:
             target, link_escaped = normalize(m.linkname)
             if link_escaped:
-                problems.append(
-                    (
-                        f"hardlink target {m.linkname!r} is outside the root; read as /{target}",
-                        path,
+                unsafe += 1
+                if unsafe <= _UNSAFE_LISTED:
+                    problems.append(
+                        (
+                            f"hardlink target {m.linkname!r} is outside the root; "
+                            f"read as /{target}",
+                            path,
+                        )
                     )
-                )
             entries.append(Entry(path, Kind.HARDLINK, link=target))
         elif m.type in ("3", "4", "6"):
             entries.append(Entry(path, Kind.OTHER))
@@ -189,6 +196,14 @@ def read_layer(
             entries.append(Entry(path, Kind.FILE, size=m.stored, data=data))
     # Anything after the end-of-archive marker (the second zero block, blocking padding) is
     # part of the tar too.
+    if unsafe > _UNSAFE_LISTED:
+        problems.append(
+            (
+                f"... and {unsafe - _UNSAFE_LISTED} more entries pointing outside the root in "
+                "this layer (absolute or climbing names or link targets, as `tar -P` writes)",
+                None,
+            )
+        )
     if counter is not None:
         counter.drain_rest()
         tar_bytes = counter.count
