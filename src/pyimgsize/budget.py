@@ -704,31 +704,55 @@ def _growth_remedy(report: InspectReport, baseline: InspectReport) -> str:
     )
 
 
-def _growth_rule(report: InspectReport, baseline: InspectReport, limit: int) -> RuleResult:
-    delta = report.image.bytes - baseline.image.bytes
+def _growth_verdict(
+    rule: str,
+    report: InspectReport,
+    baseline: InspectReport,
+    *,
+    actual: float,
+    limit: float,
+    shown: str,
+    shown_limit: str,
+    base: str,
+) -> RuleResult:
+    """A growth rule's verdict: `shown` and `shown_limit` are the formatted actual and limit."""
     contributors = _growth_contributors(report, baseline)
-    base = f" (baseline {format_bytes(baseline.image.bytes)} -> {format_bytes(report.image.bytes)})"
-    if delta > limit:
+    if actual > limit:
+        message = f"growth {shown} > {shown_limit}{base}"
         named = _named(contributors, signed=True)
-        message = f"growth {format_bytes(delta, signed=True)} > {format_bytes(limit)}{base}"
         if named:
             message += f": {named}"
         return RuleResult(
-            rule="max_growth",
+            rule=rule,
             status="fail",
-            actual=delta,
+            actual=actual,
             limit=limit,
             message=message,
             remedy=_growth_remedy(report, baseline),
             contributors=contributors,
         )
     return RuleResult(
-        rule="max_growth",
+        rule=rule,
         status="pass",
+        actual=actual,
+        limit=limit,
+        message=f"growth {shown} <= {shown_limit}{base}",
+        contributors=contributors,
+    )
+
+
+def _growth_rule(report: InspectReport, baseline: InspectReport, limit: int) -> RuleResult:
+    delta = report.image.bytes - baseline.image.bytes
+    return _growth_verdict(
+        "max_growth",
+        report,
+        baseline,
         actual=delta,
         limit=limit,
-        message=f"growth {format_bytes(delta, signed=True)} <= {format_bytes(limit)}{base}",
-        contributors=contributors,
+        shown=format_bytes(delta, signed=True),
+        shown_limit=format_bytes(limit),
+        base=f" (baseline {format_bytes(baseline.image.bytes)} -> "
+        f"{format_bytes(report.image.bytes)})",
     )
 
 
@@ -750,33 +774,16 @@ def _growth_percent_rule(
         )
     delta = report.image.bytes - baseline.image.bytes
     percent = round(delta / baseline.image.bytes * 100, 4)
-    contributors = _growth_contributors(report, baseline)
-    base = (
-        f" ({format_bytes(delta, signed=True)}: baseline {format_bytes(baseline.image.bytes)}"
-        f" -> {format_bytes(report.image.bytes)})"
-    )
-    shown = ("+" if percent > 0 else "") + _fmt_percent(percent)
-    if percent > limit:
-        named = _named(contributors, signed=True)
-        message = f"growth {shown} > {_fmt_percent(limit)}{base}"
-        if named:
-            message += f": {named}"
-        return RuleResult(
-            rule=rule,
-            status="fail",
-            actual=percent,
-            limit=limit,
-            message=message,
-            remedy=_growth_remedy(report, baseline),
-            contributors=contributors,
-        )
-    return RuleResult(
-        rule=rule,
-        status="pass",
+    return _growth_verdict(
+        rule,
+        report,
+        baseline,
         actual=percent,
         limit=limit,
-        message=f"growth {shown} <= {_fmt_percent(limit)}{base}",
-        contributors=contributors,
+        shown=("+" if percent > 0 else "") + _fmt_percent(percent),
+        shown_limit=_fmt_percent(limit),
+        base=f" ({format_bytes(delta, signed=True)}: baseline "
+        f"{format_bytes(baseline.image.bytes)} -> {format_bytes(report.image.bytes)})",
     )
 
 
