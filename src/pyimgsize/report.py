@@ -76,6 +76,11 @@ class Layer(_Model):
     dead_categories: DeadCategories
     files: int = Field(default=0, description="Regular files (inodes) the layer stores.")
     tar_bytes: int = Field(default=0, description="Size of the uncompressed layer tar.")
+    comment: str | None = Field(
+        default=None,
+        description="The history entry's comment (e.g. `docker import`'s, which has no "
+        "created_by).",
+    )
 
 
 class SitePackages(_Model):

@@ -7,6 +7,7 @@ import pytest
 from pyimgsize.render.common import (
     dead_cell,
     dominant_dead_category,
+    layer_instruction,
     make_table,
     md_code,
     md_escape,
@@ -143,3 +144,18 @@ def test_markdown_escaping() -> None:
     assert md_code("echo `x`") == "`` echo `x` ``"
     assert md_code("a``b") == "```a``b```"
     assert md_code("") == ""
+
+
+@pytest.mark.parametrize(
+    ("created_by", "comment", "expected"),
+    [
+        ("/bin/sh -c pip install x", "buildkit.dockerfile.v0", "pip install x"),
+        (None, "Imported from -", "(Imported from -)"),
+        ("", "  two\n  lines ", "(two lines)"),
+        (None, None, ""),
+    ],
+)
+def test_layer_instruction_falls_back_to_the_comment(
+    created_by: str | None, comment: str | None, expected: str
+) -> None:
+    assert layer_instruction(created_by, comment) == expected

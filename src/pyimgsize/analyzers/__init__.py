@@ -234,6 +234,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
                 index=i,
                 diff_id=loaded_layer.diff_id,
                 created_by=loaded_layer.created_by,
+                comment=loaded_layer.comment,
                 bytes=size,
                 dead_bytes=dead_bytes,
                 compressed_bytes=loaded_layer.data.compressed_bytes,

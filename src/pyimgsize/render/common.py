@@ -53,6 +53,16 @@ def short_created_by(created_by: str | None, width: int = 60) -> str:
     return truncate(text, width)
 
 
+def layer_instruction(created_by: str | None, comment: str | None, width: int = 60) -> str:
+    """`short_created_by`, or the history comment in parentheses when there is no instruction
+    (`docker import` layers: "(Imported from -)")."""
+    if created_by:
+        return short_created_by(created_by, width)
+    if comment:
+        return truncate(f"({_WHITESPACE.sub(' ', comment).strip()})", width)
+    return ""
+
+
 def short_id(image_id: str, length: int = 12) -> str:
     """An image or layer digest without its algorithm prefix, cut to `length` hex digits.
 

@@ -15,12 +15,12 @@ from pyimgsize.render.common import (
     bytes_or_dash,
     count,
     dead_cell,
+    layer_instruction,
     make_table,
     md_code,
     md_escape,
     more_packages_line,
     percent,
-    short_created_by,
     short_id,
     site_packages_labels,
     top_packages,
@@ -105,7 +105,7 @@ def _layers(report: InspectReport) -> str:
     for layer in report.layers:
         row = [
             str(layer.index),
-            md_code(short_created_by(layer.created_by, CREATED_BY_WIDTH)),
+            md_code(layer_instruction(layer.created_by, layer.comment, CREATED_BY_WIDTH)),
             format_bytes(layer.bytes),
             format_bytes(layer.python_bytes),
             dead_cell(layer.dead_bytes, layer.dead_categories),

@@ -15,11 +15,11 @@ from pyimgsize.render.common import (
     bytes_or_dash,
     count,
     dead_cell,
+    layer_instruction,
     make_table,
     more_packages_line,
     or_dash,
     percent,
-    short_created_by,
     short_id,
     site_packages_labels,
     top_packages,
@@ -138,7 +138,7 @@ def _layers(report: InspectReport) -> str:
     for layer in report.layers:
         row = [
             str(layer.index),
-            short_created_by(layer.created_by, CREATED_BY_WIDTH),
+            layer_instruction(layer.created_by, layer.comment, CREATED_BY_WIDTH),
             format_bytes(layer.bytes),
             format_bytes(layer.python_bytes),
             dead_cell(layer.dead_bytes, layer.dead_categories),
