@@ -466,6 +466,7 @@ def test_docker_pyimgsize_help(
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "inspect" in proc.stdout
+    assert proc.stdout.startswith("Usage: docker pyimgsize ")
 
 
 def test_docker_host_flag_reaches_the_sdk(

@@ -413,11 +413,13 @@ def install_plugin_cmd(
 # --- entry point -----------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
+    """Run the CLI; returns the exit code. `prog_name` is how usage lines name the program
+    (`docker pyimgsize` under the Docker CLI plugin)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        result = app(args=args, prog_name="pyimgsize", standalone_mode=False)
+        result = app(args=args, prog_name=prog_name, standalone_mode=False)
     except PyImgSizeError as exc:
         if debug:
             traceback.print_exc()

@@ -294,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _watch_cli_socket(os.environ)
         from pyimgsize.cli import main as cli_main
 
-        code: int = cli_main(pyimgsize_argv(options, rest))
+        code: int = cli_main(pyimgsize_argv(options, rest), prog_name="docker pyimgsize")
         return code
     except UsageError as exc:
         sys.stderr.write(f"error: {exc}\n")
