@@ -316,7 +316,8 @@ def test_main_applies_globals_and_calls_cli(
 ) -> None:
     seen: list[list[str]] = []
 
-    def fake_main(argv: list[str] | None = None) -> int:
+    def fake_main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
+        assert prog_name == "docker pyimgsize"
         seen.append(list(argv or []))
         assert os.environ["DOCKER_CONTEXT"] == "ctx"
         assert "DOCKER_HOST" not in os.environ
