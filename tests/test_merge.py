@@ -410,7 +410,11 @@ def test_entry_below_a_lower_layers_symlink_keeps_the_literal_path(tmp_path: Pat
     assert "symlink" in message
     fs = merged(lower, upper)
     assert "venv/lib64" not in symlinks(fs)
-    assert fs.problems[0][1:] == ("venv/lib64", 1)
+    assert (fs.problems[0].kind, fs.problems[0].path, fs.problems[0].layer) == (
+        "symlink-parent",
+        "venv/lib64",
+        1,
+    )
 
 
 def test_usrmerge_directory_entry_replaces_the_symlink_without_a_problem(

@@ -43,6 +43,7 @@ from fixtures.tarwriter import (
     write_entry,
 )
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
+from pyimgsize.findings import Finding
 from pyimgsize.layers.reader import Entry, Kind, LayerData, normalize, read_layer
 from pyimgsize.layers.stream import ByteStream, FileStream, IterStream, sniff
 from pyimgsize.layers.tar import iter_tar
@@ -260,7 +261,7 @@ def test_whiteouts_and_opaque_markers(open_stream: StreamFactory) -> None:
         ("", Kind.OPAQUE, 0, None),
         ("a/keep.wh.txt", Kind.FILE, 9, None),
     ]
-    assert data.problems == [("bare '.wh.' whiteout entry ignored", "a/.wh.")]
+    assert data.problems == [Finding("bare '.wh.' whiteout entry ignored", "whiteout", "a/.wh.")]
 
 
 def test_fixture_whiteouts_with_dot_slash_prefix(open_stream: StreamFactory) -> None:
@@ -299,8 +300,9 @@ def test_unsafe_names_are_kept_inside_the_root_with_a_problem(open_stream: Strea
         ("etc/cron.d/evil", Kind.FILE, 13, None),
         ("usr/x", Kind.HARDLINK, 0, "etc/passwd"),
     ]
-    assert [path for _, path in data.problems] == ["tmp/pwned", "etc/cron.d/evil", "usr/x"]
-    assert all("outside the root" in message for message, _ in data.problems)
+    assert [f.path for f in data.problems] == ["tmp/pwned", "etc/cron.d/evil", "usr/x"]
+    assert all("outside the root" in f.message for f in data.problems)
+    assert [f.kind for f in data.problems] == ["unsafe-path", "unsafe-path", "hardlink"]
 
 
 def test_absolute_root_entry_is_the_root(open_stream: StreamFactory) -> None:
@@ -311,7 +313,7 @@ def test_absolute_root_entry_is_the_root(open_stream: StreamFactory) -> None:
     tar.add("/etc/x", REGTYPE, data=b"abc")
     data = read_layer(open_stream(tar.close()), WHAT)
     assert summary(data) == [("etc", Kind.DIR, 0, None), ("etc/x", Kind.FILE, 3, None)]
-    assert [path for _, path in data.problems] == ["etc", "etc/x"]
+    assert [f.path for f in data.problems] == ["etc", "etc/x"]
 
 
 def test_duplicate_paths_are_all_reported_in_order(open_stream: StreamFactory) -> None:
@@ -625,5 +627,6 @@ def test_many_unsafe_names_are_listed_then_counted(open_stream: StreamFactory) -
     layer = Layer([File(f"/abs/f{i}", 1) for i in range(25)], auto_dirs=False)
     data = read_layer(open_stream(layer.tar), WHAT)
     assert len(data.entries) == 25
-    assert [path for _, path in data.problems] == [f"abs/f{i}" for i in range(20)] + [None]
-    assert data.problems[-1][0].startswith("... and 5 more entries pointing outside the root")
+    assert [f.path for f in data.problems] == [f"abs/f{i}" for i in range(20)] + [None]
+    assert data.problems[-1].message.startswith("... and 5 more entries pointing outside the root")
+    assert {f.kind for f in data.problems} == {"unsafe-path"}

@@ -130,7 +130,11 @@ class Problem(_Model):
     message: str
     path: str | None = None
     layer: int | None = None
-    kind: str = "other"
+    kind: str = Field(
+        default="other",
+        description="unsafe-path, hardlink, symlink-parent, whiteout, history, record, "
+        "metadata, bytecode or no-python (more may be added).",
+    )
 
 
 class BytecodeBucket(_Model):

@@ -25,6 +25,7 @@ from pyimgsize.analyzers.python import (
     read_distributions,
     unique_inodes,
 )
+from pyimgsize.findings import Finding
 from pyimgsize.fs.merge import File, Inode, MergedFS, merge
 from pyimgsize.layers.reader import normalize
 from pyimgsize.report import (
@@ -78,7 +79,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     fs = merge([layer.data for layer in loaded.layers])
     index = FileIndex.build(fs)
     env = loaded.env
-    problems: list[tuple[str, str | None, int | None]] = list(loaded.problems) + fs.problems
+    problems: list[Finding] = list(loaded.problems) + fs.problems
 
     sites = find_site_packages(fs, index, env)
     pycs = PycIndex(index)
@@ -93,11 +94,11 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     shared = sorted(p for p, n in owners.items() if n > 1)
     if shared:
         problems.append(
-            (
+            Finding(
                 f"{len(shared)} file(s) are listed by more than one distribution (counted in "
                 f"each), e.g. /{shared[0]}",
+                "record",
                 shared[0],
-                None,
             )
         )
     owned_inodes = {id(index.files[p].inode) for p in owners}
@@ -277,7 +278,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     )
     if not sites and not dists:
         problems.append(
-            ("no Python site-packages or distributions found in this image", None, None)
+            Finding("no Python site-packages or distributions found in this image", "no-python")
         )
 
     return InspectReport(
@@ -288,8 +289,13 @@ def analyze(loaded: LoadedImage) -> InspectReport:
         caches=sorted(caches, key=lambda c: (-c.bytes, c.path)),
         totals=totals,
         problems=[
-            Problem(message=m, path=f"/{p}" if p else None, layer=layer, kind=_problem_kind(m))
-            for m, p, layer in problems
+            Problem(
+                message=f.message,
+                path=f"/{f.path}" if f.path else None,
+                layer=f.layer,
+                kind=f.kind,
+            )
+            for f in problems
         ],
         bytecode=health,
         python_found=bool(sites or dists),
@@ -330,24 +336,6 @@ def _dead_category(
     return cat if cat == "metadata" else "other"
 
 
-def _problem_kind(message: str) -> str:
-    if "hardlink" in message:
-        return "hardlink"
-    if "symlink" in message:
-        return "symlink-parent"
-    if "outside the root" in message:
-        return "unsafe-path"
-    if "RECORD" in message or "listed in its" in message:
-        return "record"
-    if "bytecode" in message or ".pyc" in message:
-        return "bytecode"
-    if "history" in message:
-        return "history"
-    if "no Python" in message:
-        return "no-python"
-    return "other"
-
-
 def _has_usable_pyc(compiled: Iterable[str], tags: list[str]) -> bool:
     """Whether one of these pycs is one the image's interpreters can import.
 
@@ -369,7 +357,7 @@ def _bytecode_health(
     sites: list[str],
     site_files: dict[str, list[str]],
     pycs: PycIndex,
-    problems: list[tuple[str, str | None, int | None]],
+    problems: list[Finding],
 ) -> BytecodeHealth:
     tags = interpreter_tags(index, fs)
     foreign = BytecodeBucket()
@@ -403,29 +391,29 @@ def _bytecode_health(
                 missing_example = missing_example or p
     if foreign.files:
         problems.append(
-            (
+            Finding(
                 f"{foreign.files} .pyc file(s) ({foreign.bytes} bytes) were compiled for an "
                 f"interpreter the image does not have (image has: {', '.join(tags)})",
+                "bytecode",
                 foreign_example,
-                None,
             )
         )
     if orphan.files:
         problems.append(
-            (
+            Finding(
                 f"{orphan.files} __pycache__ .pyc file(s) ({orphan.bytes} bytes) have no source "
                 "and can never be imported",
+                "bytecode",
                 orphan_example,
-                None,
             )
         )
     if missing.files:
         problems.append(
-            (
+            Finding(
                 f"{missing.files} .py file(s) in site-packages that otherwise ship bytecode have "
                 "no .pyc (compiled at first import, in every container)",
+                "bytecode",
                 missing_example,
-                None,
             )
         )
     return BytecodeHealth(

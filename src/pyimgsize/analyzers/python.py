@@ -24,6 +24,7 @@ from email.parser import HeaderParser
 from typing import Literal
 
 from pyimgsize.analyzers.categories import category, is_bytecode, pyc_source, pyc_tag
+from pyimgsize.findings import Finding
 from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Symlink
 from pyimgsize.layers.reader import normalize
 
@@ -204,7 +205,7 @@ def read_distributions(
     *,
     pycs: PycIndex,
     dpkg: DpkgIndex | None,
-    problems: list[tuple[str, str | None, int | None]],
+    problems: list[Finding],
 ) -> list[Distribution]:
     dists: list[Distribution] = []
     dpkg_index = dpkg
@@ -238,9 +239,11 @@ def read_distributions(
                                 if climbed:
                                     climbing.append(row[0].strip())
                     except csv.Error as exc:
-                        problems.append((f"RECORD cannot be parsed: {exc}", meta_path, None))
+                        problems.append(
+                            Finding(f"RECORD cannot be parsed: {exc}", "record", meta_path)
+                        )
                 elif f"{meta_path}/RECORD" in index.files:
-                    problems.append(("RECORD could not be read", meta_path, None))
+                    problems.append(Finding("RECORD could not be read", "record", meta_path))
             elif isinstance(child, Dir):
                 name, version = _metadata(index.data(f"{meta_path}/PKG-INFO"))
                 files_txt = index.data(f"{meta_path}/installed-files.txt")
@@ -269,11 +272,11 @@ def read_distributions(
                     listed = [p for p in dpkg_index.paths[pkg] if p.startswith(f"{site}/")]
                 elif kind == "dist-info":
                     problems.append(
-                        (
+                        Finding(
                             f"{name} {version or ''}".strip()
                             + ": no RECORD; only its metadata directory is attributed",
+                            "record",
                             meta_path,
-                            None,
                         )
                     )
             dist = Distribution(
@@ -306,20 +309,20 @@ def read_distributions(
                         dist.paths.add(pyc)
             if climbing:
                 problems.append(
-                    (
+                    Finding(
                         f"{dist.name}: {len(climbing)} path(s) in its {ownership} point outside "
                         f"the image root (e.g. {climbing[0]!r}); read as paths inside the image",
+                        "record",
                         meta_path,
-                        None,
                     )
                 )
             if dist.missing:
                 problems.append(
-                    (
+                    Finding(
                         f"{dist.name}: {dist.missing} file(s) listed in its {ownership} are not "
                         "in the image",
+                        "record",
                         meta_path,
-                        None,
                     )
                 )
             dists.append(dist)

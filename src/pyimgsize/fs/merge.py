@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from pyimgsize.findings import Finding
 from pyimgsize.layers.reader import Entry, Kind, LayerData
 
 
@@ -77,7 +78,7 @@ MAX_SYMLINK_HOPS = 40
 class MergedFS:
     root: Dir = field(default_factory=lambda: Dir(-1))
     inodes_by_layer: list[list[Inode]] = field(default_factory=list)
-    problems: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
     # directories this layer has reached, by path, so an entry finds its parent in one lookup;
     # any removal may detach some of them, so removals clear it
     _dirs: dict[str, Dir] = field(default_factory=dict, repr=False)
@@ -89,8 +90,7 @@ class MergedFS:
         self._dirs.clear()
         stored: list[Inode] = []
         self.inodes_by_layer.append(stored)
-        for message, path in layer.problems:
-            self.problems.append((message, path, index))
+        self.problems.extend(f._replace(layer=index) for f in layer.problems)
         # Whiteouts and opaque markers act on the lower layers only, whatever their order in
         # the tar: apply them all before this layer's own entries.
         for e in layer.entries:
@@ -140,8 +140,9 @@ class MergedFS:
                 node = Other(index)
             else:
                 self.problems.append(
-                    (
+                    Finding(
                         f"hardlink target /{e.link} does not exist; read as an empty file",
+                        "hardlink",
                         e.path,
                         index,
                     )
@@ -189,10 +190,11 @@ class MergedFS:
                     continue
             if isinstance(child, Symlink):
                 self.problems.append(
-                    (
+                    Finding(
                         f"layer writes below /{walked}, a symlink to {child.target!r} from layer "
                         f"{child.layer}; the Docker Engine keeps the literal path (the symlink "
                         "becomes a directory), containerd would follow the link",
+                        "symlink-parent",
                         walked,
                         index,
                     )

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import cast
 
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
+from pyimgsize.findings import Finding
 from pyimgsize.layers.stream import (
     ByteStream,
     DecompressStream,
@@ -48,7 +49,7 @@ class LayerData:
     tar_bytes: int  # size of the uncompressed tar
     compressed_bytes: int | None  # blob size when the blob is compressed
     compression: str  # "tar", "gzip" or "zstd"
-    problems: list[tuple[str, str | None]] = field(default_factory=list)  # (message, path)
+    problems: list[Finding] = field(default_factory=list)
 
 
 WHITEOUT_PREFIX = ".wh."
@@ -138,7 +139,7 @@ def read_layer(
     counter = _Counting(stream, progress) if direct is None else None
     tar_stream: ByteStream = direct if direct is not None else cast(ByteStream, counter)
     entries: list[Entry] = []
-    problems: list[tuple[str, str | None]] = []
+    problems: list[Finding] = []
     unsafe = 0  # names pointing outside the root: the first few are listed, then counted
     for m in iter_tar(tar_stream, what):
         if direct is not None and progress is not None and len(entries) % 4096 == 0:
@@ -148,7 +149,11 @@ def read_layer(
             unsafe += 1
             if unsafe <= _UNSAFE_LISTED:
                 problems.append(
-                    (f"tar entry name {m.name!r} points outside the root; read as /{path}", path)
+                    Finding(
+                        f"tar entry name {m.name!r} points outside the root; read as /{path}",
+                        "unsafe-path",
+                        path,
+                    )
                 )
         if not path:
             continue  # the root directory itself
@@ -161,7 +166,7 @@ def read_layer(
             elif base.startswith(".wh..wh."):
                 pass  # AUFS metadata such as .wh..wh.plnk: not filesystem content
             elif base == WHITEOUT_PREFIX:
-                problems.append(("bare '.wh.' whiteout entry ignored", path))
+                problems.append(Finding("bare '.wh.' whiteout entry ignored", "whiteout", path))
             else:
                 target = base[len(WHITEOUT_PREFIX) :]
                 entries.append(Entry(f"{parent}/{target}" if parent else target, Kind.WHITEOUT))
@@ -176,9 +181,10 @@ def read_layer(
                 unsafe += 1
                 if unsafe <= _UNSAFE_LISTED:
                     problems.append(
-                        (
+                        Finding(
                             f"hardlink target {m.linkname!r} is outside the root; "
                             f"read as /{target}",
+                            "hardlink",
                             path,
                         )
                     )
@@ -191,17 +197,21 @@ def read_layer(
                 data = m.read_all(_META_LIMIT)
                 if data is None and m.stored > _META_LIMIT:
                     problems.append(
-                        (f"metadata file larger than {_META_LIMIT} bytes not read", path)
+                        Finding(
+                            f"metadata file larger than {_META_LIMIT} bytes not read",
+                            "metadata",
+                            path,
+                        )
                     )
             entries.append(Entry(path, Kind.FILE, size=m.stored, data=data))
     # Anything after the end-of-archive marker (the second zero block, blocking padding) is
     # part of the tar too.
     if unsafe > _UNSAFE_LISTED:
         problems.append(
-            (
+            Finding(
                 f"... and {unsafe - _UNSAFE_LISTED} more entries pointing outside the root in "
                 "this layer (absolute or climbing names or link targets, as `tar -P` writes)",
-                None,
+                "unsafe-path",
             )
         )
     if counter is not None:

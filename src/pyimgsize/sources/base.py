@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pyimgsize.findings import Finding
 from pyimgsize.layers.reader import LayerData
 from pyimgsize.report import SourceKind
 
@@ -30,7 +31,7 @@ class LoadedImage:
     config: dict[str, Any]
     layers: list[LoadedLayer]
     tags: list[str] = field(default_factory=list)
-    problems: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
     @property
     def platform(self) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyimgsize.errors import AmbiguousImage, FormatError, MissingBlob, UnsupportedMediaType
+from pyimgsize.findings import Finding
 from pyimgsize.report import SourceKind
 from pyimgsize.sources.base import LoadedImage, LoadedLayer, ProgressCallback
 from pyimgsize.sources.store import BlobStore
@@ -338,7 +339,7 @@ def load_candidate(
             f"{len(c.layer_paths)} layers"
         )
     history = [h for h in (config.get("history") or []) if isinstance(h, dict)]
-    problems: list[tuple[str, str | None, int | None]] = []
+    problems: list[Finding] = []
     created: list[tuple[str | None, str | None]] = []
     for h in history:
         if h.get("empty_layer"):
@@ -346,11 +347,10 @@ def load_candidate(
         created.append((h.get("created_by"), h.get("comment")))
     if history and len(created) != len(diff_ids):
         problems.append(
-            (
+            Finding(
                 f"image history has {len(created)} non-empty entries for {len(diff_ids)} layers; "
                 "layers without a matching entry show no instruction",
-                None,
-                None,
+                "history",
             )
         )
     layers: list[LoadedLayer] = []
