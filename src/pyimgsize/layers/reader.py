@@ -50,6 +50,8 @@ class LayerData:
     compressed_bytes: int | None  # blob size when the blob is compressed
     compression: str  # "tar", "gzip" or "zstd"
     problems: list[Finding] = field(default_factory=list)
+    # sha256 of the uncompressed tar, where every byte was read anyway (compressed blobs)
+    diff_digest: str | None = None
 
 
 WHITEOUT_PREFIX = ".wh."
@@ -124,7 +126,7 @@ def read_layer(
     stream: ByteStream
     decompressor: DecompressStream | None = None
     if kind in ("gzip", "zstd"):
-        decompressor = DecompressStream(source, kind, what)
+        decompressor = DecompressStream(source, kind, what, hashed=True)
         stream = decompressor
     elif kind == "tar":
         stream = source
@@ -222,9 +224,11 @@ def read_layer(
         direct.skip(direct.end - direct.position)
         tar_bytes = direct.position - direct.start
     compressed: int | None = None
+    digest: str | None = None
     if decompressor is not None:
         compressed = blob_size if blob_size is not None else decompressor.compressed_consumed
-    return LayerData(entries, tar_bytes, compressed, kind, problems)
+        digest = decompressor.digest
+    return LayerData(entries, tar_bytes, compressed, kind, problems, digest)
 
 
 class _Counting:

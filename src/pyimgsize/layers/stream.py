@@ -8,6 +8,7 @@ file contents are never held in memory.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import zlib
@@ -256,10 +257,16 @@ class _ReadAdapter(io.RawIOBase):
 
 
 class DecompressStream:
-    """gzip (possibly multi-member) or zstd (possibly multi-frame), decompressed on the fly."""
+    """gzip (possibly multi-member) or zstd (possibly multi-frame), decompressed on the fly.
 
-    def __init__(self, parent: ByteStream, kind: str, what: str) -> None:
+    With `hashed`, the decompressed bytes are also hashed (`digest`): a layer's diff_id is the
+    sha256 of its uncompressed tar, which catches damage the format itself cannot (zstd frames
+    without a content checksum decode damaged data without complaint).
+    """
+
+    def __init__(self, parent: ByteStream, kind: str, what: str, *, hashed: bool = False) -> None:
         self._what = what
+        self._hash = hashlib.sha256() if hashed else None
         self._adapter = _ReadAdapter(parent)
         self._reader: Any
         if kind == "gzip":
@@ -279,6 +286,11 @@ class DecompressStream:
     def compressed_consumed(self) -> int:
         return self._adapter.consumed
 
+    @property
+    def digest(self) -> str | None:
+        """`sha256:<hex>` of everything decompressed so far (when hashed)."""
+        return None if self._hash is None else f"sha256:{self._hash.hexdigest()}"
+
     def read(self, n: int) -> bytes:
         parts: list[bytes] = []
         got = 0
@@ -297,7 +309,10 @@ class DecompressStream:
             raise CorruptLayer(
                 f"{self._what}: {self.kind} data is corrupt or truncated ({exc})"
             ) from exc
-        return b"".join(parts) if len(parts) != 1 else parts[0]
+        out = b"".join(parts) if len(parts) != 1 else parts[0]
+        if self._hash is not None:
+            self._hash.update(out)
+        return out
 
     def skip(self, n: int) -> int:
         return _skip_by_reading(self, n)

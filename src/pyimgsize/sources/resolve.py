@@ -17,7 +17,13 @@ import platform as _platform
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyimgsize.errors import AmbiguousImage, FormatError, MissingBlob, UnsupportedMediaType
+from pyimgsize.errors import (
+    AmbiguousImage,
+    CorruptLayer,
+    FormatError,
+    MissingBlob,
+    UnsupportedMediaType,
+)
 from pyimgsize.findings import Finding
 from pyimgsize.report import SourceKind
 from pyimgsize.sources.base import LoadedImage, LoadedLayer, ProgressCallback
@@ -357,6 +363,11 @@ def load_candidate(
     for i, (diff_id, path) in enumerate(zip(diff_ids, c.layer_paths, strict=True)):
         what = f"layer {i} ({str(diff_id)[:19]})"
         data = store.layer(path, what, progress)
+        if data.diff_digest is not None and data.diff_digest != diff_id:
+            raise CorruptLayer(
+                f"{what}: its decompressed content is not its diff_id (sha256 "
+                f"{data.diff_digest.removeprefix('sha256:')[:12]}): the blob is corrupt"
+            )
         created_by, comment = created[i] if i < len(created) else (None, None)
         if data.compressed_bytes is None and data.compression != "tar":
             data.compressed_bytes = store.size(path)
