@@ -15,6 +15,7 @@ from typing import cast
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
 from pyimgsize.findings import Finding
 from pyimgsize.layers.stream import (
+    BoundedStream,
     ByteStream,
     DecompressStream,
     PeekStream,
@@ -113,7 +114,9 @@ def read_layer(
     blob: ByteStream, what: str, *, blob_size: int | None = None, progress: Progress | None = None
 ) -> LayerData:
     """Summarise one layer blob. `what` names it in errors ("layer 3 (sha256:ab12…)")."""
-    mem = blob if isinstance(blob, PositionalStream) else None
+    # A file region or an archive member can be peeked at and counts what it consumed; any
+    # other stream goes through a PeekStream and a counting wrapper.
+    mem = blob if isinstance(blob, PositionalStream | BoundedStream) else None
     source: ByteStream
     if mem is not None:
         head = mem.peek(512)
@@ -135,8 +138,6 @@ def read_layer(
     else:
         raise UnsupportedMediaType(f"{what}: not a tar, gzip or zstd blob")
 
-    # A plain tar in memory counts its own bytes (its position); anything else is counted as
-    # the tar reader consumes it.
     direct = mem if decompressor is None else None
     counter = _Counting(stream, progress) if direct is None else None
     tar_stream: ByteStream = direct if direct is not None else cast(ByteStream, counter)
@@ -145,7 +146,7 @@ def read_layer(
     unsafe = 0  # names pointing outside the root: the first few are listed, then counted
     for m in iter_tar(tar_stream, what):
         if direct is not None and progress is not None and len(entries) % 4096 == 0:
-            progress(direct.position - direct.start)
+            progress(direct.consumed)
         path, escaped = normalize(m.name)
         if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
             unsafe += 1
@@ -221,8 +222,9 @@ def read_layer(
         tar_bytes = counter.count
     else:
         assert direct is not None
-        direct.skip(direct.end - direct.position)
-        tar_bytes = direct.position - direct.start
+        while direct.skip(1 << 30):
+            pass
+        tar_bytes = direct.consumed
     compressed: int | None = None
     digest: str | None = None
     if decompressor is not None:

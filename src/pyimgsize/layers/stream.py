@@ -162,24 +162,46 @@ class PositionalStream:
         self.position = e
         return e - p
 
+    @property
+    def consumed(self) -> int:
+        return self.position - self.start
+
     def region(self, offset: int, size: int) -> PositionalStream:
         """Another stream over `size` bytes at absolute `offset` of the same file."""
         return PositionalStream(self._fd, offset, min(offset + size, self.end))
 
 
 class BoundedStream:
-    """The next `length` bytes of a parent stream (one tar member's data)."""
+    """The next `length` bytes of a parent stream (one tar member's data), with a look at its
+    first bytes (`peek`) before deciding how to read it."""
 
     def __init__(self, parent: ByteStream, length: int) -> None:
         self._parent = parent
-        self.remaining = length
+        self.remaining = length  # not yet consumed, peeked bytes included
         self.length = length
+        self._head = b""
+
+    @property
+    def consumed(self) -> int:
+        return self.length - self.remaining
+
+    def peek(self, n: int) -> bytes:
+        want = min(n, self.remaining) - len(self._head)
+        if want > 0:
+            self._head += self._parent.read(want)
+        return self._head[:n]
 
     def read(self, n: int) -> bytes:
         n = min(n, self.remaining)
         if n <= 0:
             return b""
-        out = self._parent.read(n)
+        if self._head:
+            out = self._head[:n]
+            self._head = self._head[n:]
+            if len(out) < n:
+                out += self._parent.read(n - len(out))
+        else:
+            out = self._parent.read(n)
         self.remaining -= len(out)
         return out
 
@@ -187,14 +209,18 @@ class BoundedStream:
         n = min(n, self.remaining)
         if n <= 0:
             return 0
-        done = self._parent.skip(n)
+        done = 0
+        if self._head:
+            done = min(n, len(self._head))
+            self._head = self._head[done:]
+        if n > done:
+            done += self._parent.skip(n - done)
         self.remaining -= done
         return done
 
     def drain(self) -> int:
         """Skip what is left; returns how many bytes were missing (0 when complete)."""
-        want = self.remaining
-        self.skip(want)
+        self.skip(self.remaining)
         return self.remaining
 
 

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Protocol
 
 from pyimgsize.errors import CorruptLayer, FormatError, MissingBlob, PyImgSizeError
 from pyimgsize.layers.reader import LayerData, normalize, read_layer
-from pyimgsize.layers.stream import ByteStream, PeekStream, PositionalStream, sniff
+from pyimgsize.layers.stream import ByteStream, FileStream, IterStream, PositionalStream, sniff
 from pyimgsize.layers.tar import HARDLINK, REGULAR, SYMLINK, iter_tar
 from pyimgsize.sources.base import ProgressCallback
 
@@ -191,25 +191,27 @@ class StreamTarStore:
         self.what = what
         self._members: dict[str, _Member] = {}
         self._layers: dict[str, LayerData | PyImgSizeError] = {}
-        position = _Position(stream)
+        # a stream that knows its position is read directly; others through a counter
+        position: IterStream | FileStream | _Position = (
+            stream if isinstance(stream, IterStream | FileStream) else _Position(stream)
+        )
         for m in iter_tar(position, what):
             path, _ = normalize(m.name)
             member = _Member(0, m.stored, m.type, m.linkname)
             self._members[path] = member
             if m.type != REGULAR or m.stored == 0:
                 continue
-            peek = PeekStream(m.data)
-            head = peek.peek(512)
+            head = m.data.peek(512)
             if _looks_json(head) and m.stored <= JSON_LIMIT:
-                member.data = peek.read(m.stored)
+                member.data = m.data.read(m.stored)
                 continue
             if sniff(head) == "unknown":
                 continue
             label = f"blob {path}"
-            base = position.count
+            base = position.position
             try:
                 self._layers[path] = read_layer(
-                    peek,
+                    m.data,
                     label,
                     blob_size=m.stored,
                     progress=_progress_adapter(progress, "reading", base),
@@ -219,7 +221,7 @@ class StreamTarStore:
                 self._layers[path] = exc
                 m.data.drain()
             if progress is not None:
-                progress("reading", position.count)
+                progress("reading", position.position)
 
     def _resolve_path(self, path: str) -> str | None:
         norm, _ = normalize(path)
@@ -261,18 +263,18 @@ class StreamTarStore:
 
 
 class _Position:
-    """Counts bytes consumed from the outer stream, for progress."""
+    """Counts bytes consumed from an outer stream that does not, for progress."""
 
     def __init__(self, inner: ByteStream) -> None:
         self._inner = inner
-        self.count = 0
+        self.position = 0
 
     def read(self, n: int) -> bytes:
         out = self._inner.read(n)
-        self.count += len(out)
+        self.position += len(out)
         return out
 
     def skip(self, n: int) -> int:
         done = self._inner.skip(n)
-        self.count += done
+        self.position += done
         return done
