@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from pyimgsize.errors import ConfigError
+from pyimgsize.names import normalize_name
 from pyimgsize.report import (
     CATEGORIES,
     CheckReport,
@@ -85,11 +86,6 @@ _DIST_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
 
 
 # --- sizes and names --------------------------------------------------------------------------
-
-
-def normalize_name(name: str) -> str:
-    """PEP 503 normalised distribution name: runs of ``-_.`` become ``-``, lower case."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _size(value: object) -> int:

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, get_args
 
+from pyimgsize.names import normalize_name
 from pyimgsize.report import (
     CATEGORIES,
     DEAD_CATEGORIES,
@@ -71,7 +72,6 @@ __all__ = [
     "pair_packages",
 ]
 
-_NAME_RUNS = re.compile(r"[-_.]+")
 _CONTENT_HASH = re.compile(r"\b(?:file|dir|multi):[0-9a-f]{64}\b")
 _WHITESPACE = re.compile(r"\s+")
 _SHELL = re.compile(r"^/bin/(?:ba)?sh -c (?:#\(nop\)\s*)?")
@@ -79,11 +79,6 @@ _BUILDKIT = re.compile(r"\s*# buildkit\s*$")
 _LONG_DIGEST = re.compile(r"\b((?:file|dir|multi|sha256):)([0-9a-f]{12})[0-9a-f]{20,}\b")
 
 Match = Literal["shared", "instruction", "position", "only-a", "only-b"]
-
-
-def normalize_name(name: str) -> str:
-    """PEP 503 normalised distribution name: lower case, runs of `-`, `_`, `.` become `-`."""
-    return _NAME_RUNS.sub("-", name).lower()
 
 
 def _delta(a: int, b: int) -> Delta:

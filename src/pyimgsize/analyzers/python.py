@@ -34,11 +34,6 @@ _STDLIB_DIR = re.compile(r"(^|/)lib/python(3\.\d+)t?$")
 _PYTHON_EXE = re.compile(r"(^|/)bin/python(3\.\d+)$")
 
 
-def canonical_name(name: str) -> str:
-    """PEP 503 normalisation."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 @dataclass
 class Distribution:
     name: str
@@ -357,7 +352,6 @@ __all__ = [
     "DpkgIndex",
     "FileIndex",
     "PycIndex",
-    "canonical_name",
     "category",
     "find_site_packages",
     "interpreter_tags",
