@@ -46,7 +46,6 @@ from pyimgsize.report import (
     CATEGORIES,
     CheckReport,
     Contributor,
-    ImageRef,
     InspectReport,
     Layer,
     Package,
@@ -850,18 +849,6 @@ def _skipped_for_baseline(rule: str, limit: int | float) -> RuleResult:
     )
 
 
-def image_ref(report: InspectReport) -> ImageRef:
-    """The report's image as the check contract names it (ref, source, id, bytes, layer_bytes)."""
-    info = report.image
-    return ImageRef(
-        ref=info.ref,
-        source=info.source,
-        id=info.id,
-        bytes=info.bytes,
-        layer_bytes=info.layer_bytes,
-    )
-
-
 def evaluate(
     report: InspectReport, budget: Budget, baseline: InspectReport | None = None
 ) -> CheckReport:
@@ -899,9 +886,9 @@ def evaluate(
         rules.append(_package_rule(report, name, budget.packages[name]))
     return CheckReport(
         passed=not any(r.status == "fail" for r in rules),
-        image=image_ref(report),
+        image=report.image.as_ref(),
         rules=rules,
-        baseline=image_ref(baseline) if baseline is not None else None,
+        baseline=baseline.image.as_ref() if baseline is not None else None,
     )
 
 

@@ -53,7 +53,6 @@ from pyimgsize.report import (
     Delta,
     DiffReport,
     DiffTotals,
-    ImageRef,
     InspectReport,
     Layer,
     LayerDelta,
@@ -84,13 +83,6 @@ Match = Literal["shared", "instruction", "position", "only-a", "only-b"]
 def _delta(a: int, b: int) -> Delta:
     percent = None if a == 0 else round((b - a) / a * 100, 2)
     return Delta(a=a, b=b, delta=b - a, percent=percent)
-
-
-def _image_ref(report: InspectReport) -> ImageRef:
-    img = report.image
-    return ImageRef(
-        ref=img.ref, source=img.source, id=img.id, bytes=img.bytes, layer_bytes=img.layer_bytes
-    )
 
 
 def _category_values(categories: Categories) -> dict[str, int]:
@@ -776,8 +768,8 @@ def diff_reports(a: InspectReport, b: InspectReport) -> DiffReport:
     packages = sorted((_package_delta(p) for p in pairs), key=_package_sort_key)
     aligned = layer_alignment(a.layers, b.layers)
     return DiffReport(
-        a=_image_ref(a),
-        b=_image_ref(b),
+        a=a.image.as_ref(),
+        b=b.image.as_ref(),
         totals=totals,
         categories=categories,
         packages=packages,

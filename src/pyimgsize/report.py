@@ -63,6 +63,16 @@ class ImageInfo(ImageRef):
     files: int = Field(default=0, description="Regular files visible in the final view.")
     tags: list[str] = Field(default_factory=list)
 
+    def as_ref(self) -> ImageRef:
+        """The image as the diff and check contracts name it."""
+        return ImageRef(
+            ref=self.ref,
+            source=self.source,
+            id=self.id,
+            bytes=self.bytes,
+            layer_bytes=self.layer_bytes,
+        )
+
 
 class Layer(_Model):
     index: int
