@@ -6,6 +6,7 @@ shows the traceback as well.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -418,6 +419,11 @@ def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
     (`docker pyimgsize` under the Docker CLI plugin)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    # The pipeline builds tens of thousands of small objects and no reference cycles: the
+    # cyclic collector would only rescan them again and again (about a fifth of the run time
+    # on a 40,000-file image). Reference counting frees everything; this process is short.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         result = app(args=args, prog_name=prog_name, standalone_mode=False)
     except PyImgSizeError as exc:
@@ -452,6 +458,9 @@ def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
             traceback.print_exc()
         _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
         return 70
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if isinstance(result, int):
         return result
     return int(ExitCode.OK)
