@@ -17,7 +17,6 @@ from pyimgsize.analyzers.categories import (
     pyc_tag,
 )
 from pyimgsize.analyzers.python import (
-    DpkgIndex,
     FileIndex,
     PycIndex,
     find_site_packages,
@@ -83,8 +82,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
 
     sites = find_site_packages(fs, index, env)
     pycs = PycIndex(index)
-    dpkg: DpkgIndex | None = None
-    dists = read_distributions(fs, index, sites, pycs=pycs, dpkg=dpkg, problems=problems)
+    dists = read_distributions(fs, index, sites, pycs=pycs, problems=problems)
 
     # --- ownership ---------------------------------------------------------------------------
     owners: dict[str, int] = defaultdict(int)
@@ -164,9 +162,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
         )
 
     # --- caches and stray wheels -------------------------------------------------------------
-    if any(p.endswith(".whl") for p in index.files):
-        dpkg = DpkgIndex(index)
-    found = find_caches(fs, index, env, owners, dpkg)
+    found = find_caches(fs, index, env, owners)
     caches: list[Cache] = []
     cache_inodes: dict[int, Inode] = {}
     for c in found:

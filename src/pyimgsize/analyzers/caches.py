@@ -23,7 +23,7 @@ from pyimgsize.layers.reader import normalize
 from pyimgsize.report import CacheKind
 
 if TYPE_CHECKING:
-    from pyimgsize.analyzers.python import DpkgIndex, FileIndex
+    from pyimgsize.analyzers.python import FileIndex
 
 _LOCATIONS: dict[str, CacheKind] = {"pip": "pip", "uv": "uv", "pypoetry": "poetry"}
 _UV_BUCKET = re.compile(
@@ -55,7 +55,6 @@ def find_caches(
     index: FileIndex,
     env: Mapping[str, str],
     owners: Mapping[str, int],
-    dpkg: DpkgIndex | None,
 ) -> list[FoundCache]:
     candidates: dict[str, CacheKind] = {}
     for d in index.dirs:
@@ -109,7 +108,7 @@ def find_caches(
             continue
         if owners.get(path):
             continue
-        if dpkg is not None and path in dpkg.owner:
+        if path in index.dpkg.owner:
             continue
         chosen.append(FoundCache(path, "wheel", [path]))
     return chosen

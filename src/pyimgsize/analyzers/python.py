@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections import defaultdict
@@ -74,6 +75,12 @@ class FileIndex:
     def data(self, path: str) -> bytes | None:
         f = self.files.get(path)
         return None if f is None else f.inode.data
+
+    @functools.cached_property
+    def dpkg(self) -> DpkgIndex:
+        """Debian's file lists, read once on first use: distributions without a file list and
+        stray wheels both ask, most images neither."""
+        return DpkgIndex(self)
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -199,11 +206,9 @@ def read_distributions(
     sites: Iterable[str],
     *,
     pycs: PycIndex,
-    dpkg: DpkgIndex | None,
     problems: list[Finding],
 ) -> list[Distribution]:
     dists: list[Distribution] = []
-    dpkg_index = dpkg
     for site in sites:
         node = fs.lookup(site)
         if node is None or not isinstance(node[1], Dir):
@@ -259,12 +264,10 @@ def read_distributions(
             installer_raw = index.data(f"{meta_path}/INSTALLER") if kind == "dist-info" else None
             installer = (_text(installer_raw) or "").strip() or None
             if listed is None:
-                if dpkg_index is None:
-                    dpkg_index = DpkgIndex(index)
-                pkg = dpkg_index.owner.get(meta_path)
+                pkg = index.dpkg.owner.get(meta_path)
                 if pkg is not None:
                     ownership = "dpkg"  # the installer stays what INSTALLER says: none here
-                    listed = [p for p in dpkg_index.paths[pkg] if p.startswith(f"{site}/")]
+                    listed = [p for p in index.dpkg.paths[pkg] if p.startswith(f"{site}/")]
                 elif kind == "dist-info":
                     problems.append(
                         Finding(
