@@ -7,12 +7,16 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from pyimgsize.analyzers.caches import dead_cache_prefixes, find_caches
+from pyimgsize.analyzers.caches import (
+    configured_cache_dirs,
+    dead_cache_prefixes,
+    find_caches,
+    looks_like_cache_path,
+)
 from pyimgsize.analyzers.categories import (
     category,
     in_site_packages,
     is_bytecode,
-    looks_like_cache_path,
     pyc_source,
     pyc_tag,
 )
@@ -26,7 +30,6 @@ from pyimgsize.analyzers.python import (
 )
 from pyimgsize.findings import Finding
 from pyimgsize.fs.merge import File, Inode, MergedFS, merge
-from pyimgsize.layers.reader import normalize
 from pyimgsize.report import (
     BytecodeBucket,
     BytecodeHealth,
@@ -199,7 +202,7 @@ def analyze(loaded: LoadedImage) -> InspectReport:
     ]
     cache_prefixes = tuple(f"{c.path}/" for c in found if c.kind != "wheel")
     cache_prefixes += dead_cache_prefixes(dead_paths, fs)
-    env_cache_prefixes = _env_cache_prefixes(env)
+    env_cache_prefixes = tuple(f"{d}/" for d, _kind in configured_cache_dirs(env))
     site_prefixes = tuple(f"{s}/" for s in sites)
     layer_python: dict[int, Counter[str]] = defaultdict(Counter)
     for _key, (inode, path) in python_inodes.items():
@@ -296,21 +299,6 @@ def analyze(loaded: LoadedImage) -> InspectReport:
         bytecode=health,
         python_found=bool(sites or dists),
     )
-
-
-def _env_cache_prefixes(env: dict[str, str]) -> tuple[str, ...]:
-    out = []
-    for key in ("PIP_CACHE_DIR", "UV_CACHE_DIR", "POETRY_CACHE_DIR"):
-        value = env.get(key, "").strip()
-        if value:
-            norm, _ = normalize(value)
-            if norm:
-                out.append(f"{norm}/")
-    xdg = env.get("XDG_CACHE_HOME", "").strip()
-    if xdg:
-        norm, _ = normalize(xdg)
-        out.extend(f"{norm}/{tool}/" for tool in ("pip", "uv", "pypoetry"))
-    return tuple(out)
 
 
 def _dead_category(

@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from pyimgsize.analyzers.python import FileIndex
 
 _LOCATIONS: dict[str, CacheKind] = {"pip": "pip", "uv": "uv", "pypoetry": "poetry"}
+_ENV_VARS: tuple[tuple[str, CacheKind], ...] = (
+    ("PIP_CACHE_DIR", "pip"),
+    ("UV_CACHE_DIR", "uv"),
+    ("POETRY_CACHE_DIR", "poetry"),
+)
+_CONVENTIONAL = re.compile(r"(^|/)\.cache/(" + "|".join(_LOCATIONS) + r")(/|$)")
 _UV_BUCKET = re.compile(
     r"^(archive|wheels|sdists|simple|built-wheels|interpreter|flat-index|git|builds|"
     r"environments|python|binaries|osv)-v\d+$"
@@ -50,6 +56,27 @@ def kind_by_layout(names: Collection[str]) -> CacheKind | None:
     return None
 
 
+def configured_cache_dirs(env: Mapping[str, str]) -> list[tuple[str, CacheKind]]:
+    """The cache directories the image's environment names (root-relative), with their kind:
+    `PIP_CACHE_DIR`, `UV_CACHE_DIR`, `POETRY_CACHE_DIR`, and the tools' dirs under
+    `XDG_CACHE_HOME`."""
+    out: list[tuple[str, CacheKind]] = []
+    for var, kind in _ENV_VARS:
+        path, _ = normalize(env.get(var, "").strip())
+        if path:
+            out.append((path, kind))
+    xdg = env.get("XDG_CACHE_HOME", "").strip()
+    if xdg:
+        base, _ = normalize(xdg)
+        out.extend((f"{base}/{tool}" if base else tool, kind) for tool, kind in _LOCATIONS.items())
+    return out
+
+
+def looks_like_cache_path(path: str) -> bool:
+    """A path under a conventional pip/uv/poetry cache location (`*/.cache/pip/...`)."""
+    return bool(_CONVENTIONAL.search(path))
+
+
 def find_caches(
     fs: MergedFS,
     index: FileIndex,
@@ -61,21 +88,8 @@ def find_caches(
         parent, _, base = d.rpartition("/")
         if parent.rpartition("/")[2] == ".cache" and base in _LOCATIONS:
             candidates[d] = _LOCATIONS[base]
-    configured: list[tuple[str, CacheKind]] = []
-    env_vars: tuple[tuple[str, CacheKind], ...] = (
-        ("PIP_CACHE_DIR", "pip"),
-        ("UV_CACHE_DIR", "uv"),
-        ("POETRY_CACHE_DIR", "poetry"),
-    )
-    for var, kind in env_vars:
-        if env.get(var, "").strip():
-            configured.append((env[var].strip(), kind))
-    if env.get("XDG_CACHE_HOME", "").strip():
-        base_dir = env["XDG_CACHE_HOME"].strip()
-        configured.extend((f"{base_dir}/{tool}", kind) for tool, kind in _LOCATIONS.items())
-    for raw, kind in configured:
-        norm, _ = normalize(raw)
-        hit = fs.lookup(norm, follow_last=True) if norm else None
+    for configured, kind in configured_cache_dirs(env):
+        hit = fs.lookup(configured, follow_last=True)
         if hit is not None and isinstance(hit[1], Dir):
             candidates.setdefault(hit[0], kind)
     for d in index.dirs:

@@ -5,11 +5,8 @@ bytecode (.pyc, .pyo), source (.py, .pyi, .pyx, .pxd), native (.so, .so.*, any f
 
 from __future__ import annotations
 
-import re
-
 _SOURCE = (".py", ".pyi", ".pyx", ".pxd")
 _BYTECODE = (".pyc", ".pyo")
-_CACHE_COMPONENT = re.compile(r"(^|/)\.cache/(pip|uv|pypoetry)(/|$)")
 
 
 def category(path: str) -> str:
@@ -69,8 +66,3 @@ def pyc_tag(path: str) -> str | None:
     if len(parts) in (3, 4):
         return parts[1]
     return None
-
-
-def looks_like_cache_path(path: str) -> bool:
-    """A path under a conventional pip/uv/poetry cache location."""
-    return bool(_CACHE_COMPONENT.search(path))
