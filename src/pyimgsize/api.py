@@ -69,7 +69,10 @@ def inspect_or_load(
     pull: bool = False,
     progress: ProgressCallback | None = None,
 ) -> InspectReport:
-    """A saved JSON report when `ref` names one, else `inspect(ref)` (for diff and check)."""
+    """A saved JSON report when `ref` names one (its image marked as source "report"), else
+    `inspect(ref)` (for diff and check)."""
     if is_report_file(ref):
-        return load_report(Path(ref))
+        report = load_report(Path(ref))
+        report.image = report.image.model_copy(update={"source": "report"})
+        return report
     return inspect(ref, image=image, platform=platform, pull=pull, progress=progress)

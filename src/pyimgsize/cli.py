@@ -179,15 +179,12 @@ def _read_image_or_report(
     ref: str, *, image: str | None, platform: str | None, pull: bool, progress: Progress, side: str
 ) -> InspectReport:
     """Inspect `ref`, or load it when it names a saved report (marked as source "report")."""
-    from pyimgsize.api import inspect_or_load, is_report_file
+    from pyimgsize.api import inspect_or_load
 
     def tick(what: str, done: int) -> None:
         progress(f"{side}: {what}", done)
 
-    report = inspect_or_load(ref, image=image, platform=platform, pull=pull, progress=tick)
-    if is_report_file(ref):
-        report.image = report.image.model_copy(update={"source": "report"})
-    return report
+    return inspect_or_load(ref, image=image, platform=platform, pull=pull, progress=tick)
 
 
 @app.command()
