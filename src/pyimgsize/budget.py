@@ -462,8 +462,10 @@ def _size_result(
     remedy: str,
     *,
     note: str = "",
+    label: str | None = None,
 ) -> RuleResult:
-    label = _LABELS[rule]
+    """A size cap's verdict; `label` names the measured thing (default: the rule's label)."""
+    label = label or _LABELS[rule]
     if actual > limit:
         named = _named(contributors)
         message = f"{label} {format_bytes(actual)} > {format_bytes(limit)}{note}"
@@ -800,42 +802,33 @@ def _package_rule(report: InspectReport, name: str, limit: int) -> RuleResult:
         for category in CATEGORIES
     )
     where = f" ({len(installs)} installs)" if len(installs) > 1 else ""
-    if actual > limit:
-        named = _named(contributors)
-        message = f"{display}{where} {format_bytes(actual)} > {format_bytes(limit)}"
-        if named:
-            message += f": {named}"
-        biggest = contributors[0].name if contributors else "data"
-        if len(installs) > 1:
-            remedy = (
-                f"{display} is installed {len(installs)} times ("
-                + ", ".join(sorted(p.site_packages for p in installs))
-                + "): install it into one environment only"
-            )
-        elif biggest == "bytecode":
-            remedy = _bytecode_remedy(report)
-        else:
-            remedy = (
-                f"most of {display} is {biggest}: check whether a slimmer build, extra or "
-                "version fits, or whether it is needed at run time at all (if only at build "
-                "time, install it in a build stage only)"
-            )
-        return RuleResult(
-            rule=rule,
-            status="fail",
-            actual=actual,
-            limit=limit,
-            message=message,
-            remedy=remedy,
-            contributors=contributors,
+    return _size_result(
+        rule,
+        actual,
+        limit,
+        contributors,
+        _package_remedy(report, installs, contributors),
+        label=f"{display}{where}",
+    )
+
+
+def _package_remedy(
+    report: InspectReport, installs: Sequence[Package], contributors: Sequence[Contributor]
+) -> str:
+    display = installs[0].name
+    if len(installs) > 1:
+        return (
+            f"{display} is installed {len(installs)} times ("
+            + ", ".join(sorted(p.site_packages for p in installs))
+            + "): install it into one environment only"
         )
-    return RuleResult(
-        rule=rule,
-        status="pass",
-        actual=actual,
-        limit=limit,
-        message=f"{display}{where} {format_bytes(actual)} <= {format_bytes(limit)}",
-        contributors=contributors,
+    biggest = contributors[0].name if contributors else "data"
+    if biggest == "bytecode":
+        return _bytecode_remedy(report)
+    return (
+        f"most of {display} is {biggest}: check whether a slimmer build, extra or "
+        "version fits, or whether it is needed at run time at all (if only at build "
+        "time, install it in a build stage only)"
     )
 
 
