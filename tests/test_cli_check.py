@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from fixtures import Entry, File, Image, Layer, dist, write_docker_archive, write_oci_layout
-from pyimgsize.cli import main
+from pyimgsize.cli.app import main
 from pyimgsize.report import CheckReport, RuleResult
 
 SITE = "/usr/local/lib/python3.11/site-packages"

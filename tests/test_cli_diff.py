@@ -14,7 +14,7 @@ import pytest
 import tests.diff_images as img
 from fixtures import File, write_docker_archive
 from pyimgsize import api
-from pyimgsize.cli import main
+from pyimgsize.cli.app import main
 from pyimgsize.report import DiffReport, InspectReport
 from tests.diff_images import write_pair
 

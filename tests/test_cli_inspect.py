@@ -28,7 +28,7 @@ from fixtures import (
     write_oci_layout,
 )
 from pyimgsize import schema
-from pyimgsize.cli import main
+from pyimgsize.cli.app import main
 
 SITE = "usr/local/lib/python3.11/site-packages"
 

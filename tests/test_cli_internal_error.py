@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import pyimgsize.api
-from pyimgsize.cli import main
+from pyimgsize.cli.app import main
 
 
 def _boom(*_args: object, **_kwargs: object) -> None:

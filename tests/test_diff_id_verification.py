@@ -12,7 +12,7 @@ import pytest
 
 from fixtures import File, Image, Layer, write_oci_layout
 from pyimgsize.api import inspect
-from pyimgsize.cli import main
+from pyimgsize.cli.app import main
 from pyimgsize.errors import CorruptLayer
 
 IMAGE = Image(

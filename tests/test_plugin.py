@@ -17,22 +17,22 @@ import pytest
 
 import pyimgsize
 from conftest import engine_required
-from pyimgsize import plugin
-from pyimgsize.errors import ExitCode, UsageError
-from pyimgsize.plugin import (
+from pyimgsize.cli import install, plugin
+from pyimgsize.cli.install import install_plugin
+from pyimgsize.cli.plugin import (
     DockerGlobals,
     apply_docker_globals,
-    install_plugin,
     parse_docker_argv,
     pyimgsize_argv,
 )
+from pyimgsize.errors import ExitCode, UsageError
 
 EXE = "/home/u/.docker/cli-plugins/docker-pyimgsize"
 HEAVY_MODULES = ("docker", "typer", "pydantic", "click", "rich", "requests")
 
 
 def _script() -> Path:
-    return plugin.find_plugin_executable()
+    return install.find_plugin_executable()
 
 
 def _docker_cli() -> str:
@@ -324,7 +324,7 @@ def test_main_applies_globals_and_calls_cli(
         return 3
 
     monkeypatch.setenv("DOCKER_HOST", "tcp://ignored:2375")
-    monkeypatch.setitem(sys.modules, "pyimgsize.cli", types.SimpleNamespace(main=fake_main))
+    monkeypatch.setitem(sys.modules, "pyimgsize.cli.app", types.SimpleNamespace(main=fake_main))
     code = plugin.main([EXE, "--context", "ctx", "-D", "pyimgsize", "inspect", "img"])
     assert code == 3
     assert seen == [["--debug", "inspect", "img"]]

@@ -1,3 +1,3 @@
-from pyimgsize.cli import main
+from pyimgsize.cli.app import main
 
 raise SystemExit(main())

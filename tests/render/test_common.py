@@ -37,7 +37,7 @@ from tests.render.sample import python_report
         ("WORKDIR /app", "WORKDIR /app"),
         (
             "/bin/sh -c apt-get update &&\t\tapt-get install -y   gcc\n",
-            "apt-get update && apt-get install -y gcc",
+            "RUN apt-get update && apt-get install -y gcc",
         ),
         ("RUN |2 A=1 B=2 /bin/sh -c make # buildkit", "RUN |2 A=1 B=2 make"),
         (
@@ -149,7 +149,7 @@ def test_markdown_escaping() -> None:
 @pytest.mark.parametrize(
     ("created_by", "comment", "expected"),
     [
-        ("/bin/sh -c pip install x", "buildkit.dockerfile.v0", "pip install x"),
+        ("/bin/sh -c pip install x", "buildkit.dockerfile.v0", "RUN pip install x"),
         (None, "Imported from -", "(Imported from -)"),
         ("", "  two\n  lines ", "(two lines)"),
         (None, None, ""),

@@ -19,7 +19,8 @@ from pyimgsize.units import format_bytes
 ELLIPSIS = "…"
 
 _SHELL_PREFIX = re.compile(r"/bin/(?:ba)?sh -c ")
-_NOP = re.compile(r"#\(nop\)\s*")
+_NOP_PREFIX = re.compile(r"^/bin/(?:ba)?sh -c #\(nop\)\s*")
+_SHELL_START = re.compile(r"^/bin/(?:ba)?sh -c ")
 _BUILDKIT = re.compile(r"\s*# buildkit\s*$")
 _WHITESPACE = re.compile(r"\s+")
 _LONG_DIGEST = re.compile(r"\b((?:file|dir|multi|sha256):)([0-9a-f]{12})[0-9a-f]{20,}\b")
@@ -36,20 +37,25 @@ def truncate(text: str, width: int) -> str:
 
 
 def short_created_by(created_by: str | None, width: int = 60) -> str:
-    """A layer's `created_by` history entry, readable in one table cell.
+    """A layer's `created_by` history entry as the Dockerfile instruction, in one table cell.
 
-    Strips the shell wrapper (`/bin/sh -c `), Docker's `#(nop) ` marker for metadata-only
-    instructions and BuildKit's trailing ` # buildkit`, cuts long content digests to 12 hex
-    digits (`ADD file:5d673d25da3a… in /`), collapses whitespace and truncates to `width`
-    characters with an ellipsis. An unknown instruction renders as "".
+    The classic builder writes `/bin/sh -c #(nop) ENV X=1` for metadata instructions and
+    `/bin/sh -c pip install ...` for RUN; BuildKit writes `RUN /bin/sh -c pip install ... #
+    buildkit`. All of them read as the instruction: `ENV X=1`, `RUN pip install ...`. Long
+    content digests are cut to 12 hex digits (`ADD file:5d673d25da3a… in /`), whitespace is
+    collapsed and the text truncated to `width` characters with an ellipsis. An unknown
+    instruction renders as "".
     """
     if not created_by:
         return ""
     text = _BUILDKIT.sub("", created_by)
-    text = _SHELL_PREFIX.sub("", text)
-    text = _NOP.sub("", text)
-    text = _LONG_DIGEST.sub(lambda m: f"{m.group(1)}{m.group(2)}{ELLIPSIS}", text)
     text = _WHITESPACE.sub(" ", text).strip()
+    if _NOP_PREFIX.match(text):
+        text = _NOP_PREFIX.sub("", text)
+    elif _SHELL_START.match(text):
+        text = "RUN " + _SHELL_START.sub("", text)
+    text = _SHELL_PREFIX.sub("", text)
+    text = _LONG_DIGEST.sub(lambda m: f"{m.group(1)}{m.group(2)}{ELLIPSIS}", text)
     return truncate(text, width)
 
 
@@ -61,6 +67,15 @@ def layer_instruction(created_by: str | None, comment: str | None, width: int = 
     if comment:
         return truncate(f"({_WHITESPACE.sub(' ', comment).strip()})", width)
     return ""
+
+
+def layer_label(
+    index: int, created_by: str | None, comment: str | None = None, width: int = 60
+) -> str:
+    """How every command and format names a layer in prose: `layer 3: RUN pip install …`
+    (`layer 3` alone when the layer has neither an instruction nor a comment)."""
+    instruction = layer_instruction(created_by, comment, width)
+    return f"layer {index}: {instruction}" if instruction else f"layer {index}"
 
 
 def short_id(image_id: str, length: int = 12) -> str:

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyimgsize import __version__
+from pyimgsize.cli.install import EXECUTABLE_NAME, PLUGIN_NAME
 from pyimgsize.errors import UsageError
 
-PLUGIN_NAME = "pyimgsize"
-EXECUTABLE_NAME = f"docker-{PLUGIN_NAME}"
 METADATA_COMMAND = "docker-cli-plugin-metadata"
 SHORT_DESCRIPTION = "Where the bytes of an image go, Python-wise"
 EXIT_INTERRUPTED = 130
@@ -246,7 +245,7 @@ def apply_docker_globals(
 
 
 def pyimgsize_argv(options: DockerGlobals, rest: Sequence[str]) -> list[str]:
-    """The argv for ``pyimgsize.cli.main``: our arguments, plus ``--debug`` for docker's ``-D``."""
+    """The argv for ``cli.app.main``: our arguments, plus ``--debug`` for docker's ``-D``."""
     return ["--debug", *rest] if options.debug else list(rest)
 
 
@@ -292,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options, rest = parse_docker_argv(args)
         scratch = apply_docker_globals(options)
         _watch_cli_socket(os.environ)
-        from pyimgsize.cli import main as cli_main
+        from pyimgsize.cli.app import main as cli_main
 
         code: int = cli_main(pyimgsize_argv(options, rest), prog_name="docker pyimgsize")
         return code
@@ -305,54 +304,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-def default_plugin_dir(environ: MutableMapping[str, str] | None = None) -> Path:
-    """``$DOCKER_CONFIG/cli-plugins``, or ``~/.docker/cli-plugins``: the CLI's per-user dir."""
-    env = os.environ if environ is None else environ
-    config_dir = env.get("DOCKER_CONFIG")
-    return (Path(config_dir) if config_dir else Path.home() / ".docker") / "cli-plugins"
-
-
-def find_plugin_executable() -> Path:
-    """The installed ``docker-pyimgsize`` script: beside ``sys.executable``, else on ``PATH``."""
-    beside = Path(sys.executable).parent / EXECUTABLE_NAME
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return beside.absolute()
-    found = shutil.which(EXECUTABLE_NAME)
-    if found:
-        return Path(found).absolute()
-    raise UsageError(
-        f"cannot find the {EXECUTABLE_NAME} executable beside {sys.executable} or on PATH; "
-        "reinstall pyimgsize with pip"
-    )
-
-
-def install_plugin(target_dir: Path | None = None, *, force: bool = False) -> Path:
-    """Symlink the installed ``docker-pyimgsize`` into the Docker CLI's plugin directory.
-
-    ``target_dir`` defaults to ``$DOCKER_CONFIG/cli-plugins`` (``~/.docker/cli-plugins``) and is
-    created if needed. Idempotent: a link to the same executable is kept; a dangling link is
-    replaced; any other file there is replaced only with ``force``. Returns the link's path.
-    Raises ``UsageError`` (one line) when the executable or the directory is unusable.
-    """
-    executable = find_plugin_executable()
-    directory = default_plugin_dir() if target_dir is None else Path(target_dir)
-    link = directory / EXECUTABLE_NAME
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if link.is_symlink() or link.exists():
-            if link.exists() and link.resolve() == executable.resolve():
-                return link
-            if link.exists() and not force:
-                raise UsageError(
-                    f"{link} already exists and is not this pyimgsize's plugin; "
-                    "use --force to replace it"
-                )
-            link.unlink()
-        link.symlink_to(executable)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot install the Docker CLI plugin at {link}: {exc.strerror or exc}"
-        ) from exc
-    return link

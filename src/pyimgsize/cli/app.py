@@ -401,7 +401,7 @@ def install_plugin_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> int:
     """Link docker-pyimgsize into the Docker CLI's plugin directory (`docker pyimgsize ...`)."""
-    from pyimgsize.plugin import install_plugin
+    from pyimgsize.cli.install import install_plugin
 
     target = install_plugin(directory, force=force)
     typer.echo(f"installed {target}; try: docker pyimgsize inspect IMAGE")
