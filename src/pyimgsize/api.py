@@ -1,7 +1,9 @@
 """The library entry points: what the CLI (and other Python code) calls.
 
 `inspect()` resolves an image reference (design.md §6) to a source, reads every layer in one
-streaming pass, merges the layers and attributes the bytes; it returns the wire model.
+streaming pass, merges the layers and attributes the bytes; it returns the wire model. `diff()`
+and `check()` read two images (or saved reports) at the same time and return their verdicts as
+data; words are made by `pyimgsize.render`.
 """
 
 from __future__ import annotations
@@ -76,3 +78,37 @@ def inspect_or_load(
         report.image = report.image.model_copy(update={"source": "report"})
         return report
     return inspect(ref, image=image, platform=platform, pull=pull, progress=progress)
+
+
+SideProgress = Callable[[str, str, int], None]
+"""Called with (side, what, bytes_read_so_far) while two images are read at once."""
+
+
+def read_pair(
+    first: tuple[str, str | None, str],
+    second: tuple[str, str | None, str] | None,
+    *,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: SideProgress | None = None,
+) -> tuple[InspectReport, InspectReport | None]:
+    """Read one or two images (or saved reports) at the same time, each given as
+    `(ref, image_choice, side_label)`; returns them in order (None for a missing second).
+
+    The first one's error wins when both fail, so the message does not depend on timing.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(ref: str, choice: str | None, side: str) -> InspectReport:
+        def tick(what: str, done: int) -> None:
+            if progress is not None:
+                progress(side, what, done)
+
+        return inspect_or_load(ref, image=choice, platform=platform, pull=pull, progress=tick)
+
+    if second is None:
+        return read(*first), None
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-read") as pool:
+        futures = [pool.submit(read, *spec) for spec in (first, second)]
+        a, b = (future.result() for future in futures)
+    return a, b

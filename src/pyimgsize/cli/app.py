@@ -25,7 +25,7 @@ from pyimgsize import __version__
 from pyimgsize.errors import ExitCode, PyImgSizeError, UsageError
 
 if TYPE_CHECKING:
-    from pyimgsize.report import InspectReport
+    pass
 
 app = typer.Typer(
     name="pyimgsize",
@@ -86,6 +86,10 @@ class Progress:
         sys.stderr.write(f"\r\x1b[K{self.label}: {what} {format_bytes(done)}")
         sys.stderr.flush()
         self._shown = True
+
+    def side(self, side: str, what: str, done: int) -> None:
+        """Progress of one of two images read at once (diff's A and B, check's baseline)."""
+        self(f"{side}: {what}", done)
 
     def done(self) -> None:
         if self._shown:
@@ -175,18 +179,6 @@ def inspect(
 # --- diff ------------------------------------------------------------------------------------
 
 
-def _read_image_or_report(
-    ref: str, *, image: str | None, platform: str | None, pull: bool, progress: Progress, side: str
-) -> InspectReport:
-    """Inspect `ref`, or load it when it names a saved report (marked as source "report")."""
-    from pyimgsize.api import inspect_or_load
-
-    def tick(what: str, done: int) -> None:
-        progress(f"{side}: {what}", done)
-
-    return inspect_or_load(ref, image=image, platform=platform, pull=pull, progress=tick)
-
-
 @app.command()
 def diff(
     a: Annotated[
@@ -225,30 +217,22 @@ def diff(
 
     A and B are read at the same time. Percentages are relative to A.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
+    from pyimgsize.api import read_pair
     from pyimgsize.compare import diff_reports
     from pyimgsize.render.diff import render_diff
 
     progress = Progress("pyimgsize diff")
     try:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-diff") as pool:
-            futures = [
-                pool.submit(
-                    _read_image_or_report,
-                    ref,
-                    image=choice or select,
-                    platform=platform,
-                    pull=pull,
-                    progress=progress,
-                    side=side,
-                )
-                for ref, choice, side in ((a, select_a, "A"), (b, select_b, "B"))
-            ]
-            # A's error wins when both fail, so the message does not depend on timing.
-            report_a, report_b = (future.result() for future in futures)
+        report_a, report_b = read_pair(
+            (a, select_a or select, "A"),
+            (b, select_b or select, "B"),
+            platform=platform,
+            pull=pull,
+            progress=progress.side,
+        )
     finally:
         progress.done()
+    assert report_b is not None
     emit(render_diff(diff_reports(report_a, report_b), fmt, show_all=show_all), output)
     return ExitCode.OK
 
@@ -341,8 +325,7 @@ def check(
     MiB = 2^20. Exit 2 for an invalid budget or flags (every problem listed), 3 when an image
     cannot be read.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
+    from pyimgsize.api import read_pair
     from pyimgsize.budget import budget_overrides, evaluate, load_budget
     from pyimgsize.render.check import render_check
 
@@ -362,26 +345,17 @@ def check(
         package_overrides=max_package or (),
     )
     progress = Progress("pyimgsize check")
-    refs = [(image, "image")] + ([(baseline, "baseline")] if baseline is not None else [])
     try:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pyimgsize-check") as pool:
-            futures = [
-                pool.submit(
-                    _read_image_or_report,
-                    ref,
-                    image=select,
-                    platform=platform,
-                    pull=pull,
-                    progress=progress,
-                    side=side,
-                )
-                for ref, side in refs
-            ]
-            # The image's error wins when both fail, so the message does not depend on timing.
-            reports = [future.result() for future in futures]
+        report, base = read_pair(
+            (image, select, "image"),
+            (baseline, select, "baseline") if baseline is not None else None,
+            platform=platform,
+            pull=pull,
+            progress=progress.side,
+        )
     finally:
         progress.done()
-    verdict = evaluate(reports[0], budget, reports[1] if baseline is not None else None)
+    verdict = evaluate(report, budget, base)
     emit(render_check(verdict, fmt), output)
     return ExitCode.OK if verdict.passed else ExitCode.BUDGET_EXCEEDED
 
