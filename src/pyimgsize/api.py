@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pyimgsize.errors import ReportError
-from pyimgsize.report import InspectReport
+from pyimgsize.report import DiffReport, InspectReport
 
 ProgressCallback = Callable[[str, int], None]
 """Called with (what, bytes_read_so_far) while layers stream; for a progress indicator."""
@@ -112,3 +112,31 @@ def read_pair(
         futures = [pool.submit(read, *spec) for spec in (first, second)]
         a, b = (future.result() for future in futures)
     return a, b
+
+
+def diff(
+    ref_a: str,
+    ref_b: str,
+    *,
+    image_a: str | None = None,
+    image_b: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: SideProgress | None = None,
+) -> DiffReport:
+    """Compare A (the baseline) with B (the candidate): each an image reference or a saved
+    `inspect --format json` report, read at the same time (`read_pair`; progress sides are
+    "A" and "B"). `image_a`/`image_b` pick one image from an archive or layout that holds
+    several. The verdict is data (`DiffReport.causes`); `pyimgsize.render.diff` words it.
+    """
+    from pyimgsize.diff import diff_reports
+
+    a, b = read_pair(
+        (ref_a, image_a, "A"),
+        (ref_b, image_b, "B"),
+        platform=platform,
+        pull=pull,
+        progress=progress,
+    )
+    assert b is not None
+    return diff_reports(a, b)

@@ -212,6 +212,11 @@ class PackageDelta(_Model):
     categories: dict[str, int]
     version_a: str | None = None
     version_b: str | None = None
+    moved_from: str | None = Field(
+        default=None,
+        description="A's site-packages directory when the distribution moved (paired by name "
+        "across directories); `site_packages` is B's.",
+    )
 
 
 class LayerDelta(_Model):
@@ -226,6 +231,91 @@ class LayerDelta(_Model):
     categories: dict[str, int]
 
 
+CauseKind = Literal[
+    "added",
+    "removed",
+    "bytecode",
+    "versions",
+    "rebuilt",
+    "unowned",
+    "caches",
+    "outside",
+    "dead",
+]
+"""What a diff cause is, in the order that breaks ties between causes of equal size."""
+
+CauseHint = Literal["uv-compile-bytecode", "no-compile", "no-layer-shared", "first-layer-differs"]
+
+
+class CausePackage(_Model):
+    """A distribution's share of a cause: `bytes` is its signed part of the cause's bytes
+    (its whole size for `added`/`removed`, its bytecode delta for `bytecode`, its delta
+    without bytecode for `versions`/`rebuilt`)."""
+
+    name: str
+    site_packages: str
+    version_a: str | None
+    version_b: str | None
+    bytes: int
+    installer: str | None = None
+
+
+class CausePath(_Model):
+    """A cache or stray wheel that appeared, disappeared or changed size (`bytes` is B - A)."""
+
+    path: str
+    kind: CacheKind
+    change: Literal["added", "removed", "changed"]
+    bytes: int
+
+
+class CauseLayer(_Model):
+    """The layer that holds the largest part of a cause (`side` says whose index it is; on a
+    paired row the side holding more of it, B's on a tie)."""
+
+    side: Literal["a", "b"]
+    index: int
+    created_by: str | None
+    comment: str | None = None
+    bytes: int = Field(description="The aligned row's signed delta of what the cause measures.")
+
+
+class CauseCategory(_Model):
+    """The category that changed most within a cause; `only` when no other category changed."""
+
+    category: str
+    bytes: int
+    only: bool
+
+
+class DiffCause(_Model):
+    """One reason for the size change, as data. The causes of a diff add up to exactly the
+    shipped (`layer_bytes`) delta; they are listed largest (absolute) first."""
+
+    kind: CauseKind
+    bytes: int = Field(description="Signed share of the shipped (layer_bytes) delta.")
+    layer: CauseLayer | None = None
+    packages: list[CausePackage] = Field(default_factory=list)
+    paths: list[CausePath] = Field(default_factory=list)
+    category: CauseCategory | None = None
+    hint: CauseHint | None = Field(
+        default=None,
+        description="A guess at the switch behind it: `uv-compile-bytecode` (uv's "
+        "UV_COMPILE_BYTECODE), `no-compile` (pip's --no-compile, or .pyc deleted), "
+        "`no-layer-shared` / `first-layer-differs` (a different base image).",
+    )
+    besides_bytecode: bool = Field(
+        default=False,
+        description="`versions`: the same distributions' bytecode changed too (a `bytecode` "
+        "cause carries it).",
+    )
+    cache_bytes: int | None = Field(
+        default=None,
+        description="`caches`: the cache bytes delta; `bytes` is only what caches alone hold "
+        "(hardlinks into other files are kept by them).",
+    )
+
+
 class DiffReport(_Model):
     schema_version: Literal["1"] = SCHEMA_VERSION
     a: ImageRef
@@ -234,7 +324,11 @@ class DiffReport(_Model):
     categories: list[CategoryDelta]
     packages: list[PackageDelta]
     layers: list[LayerDelta]
-    explanation: list[str] = Field(default_factory=list)
+    explanation: list[str] = Field(
+        default_factory=list,
+        description="`causes` (and moves, layer alignment) in words, largest first.",
+    )
+    causes: list[DiffCause] = Field(default_factory=list)
 
 
 # --- check ----------------------------------------------------------------------------------

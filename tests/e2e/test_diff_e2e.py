@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pyimgsize.compare import diff_reports
+from pyimgsize.diff import diff_reports
 from pyimgsize.report import CATEGORIES, DiffReport, InspectReport
 from tests.e2e.harness import E2E, pyimgsize_json
 
@@ -101,6 +101,14 @@ def check_against_truth(diff: DiffReport, truth_a: Json, truth_b: Json) -> None:
     assert keys == sorted(keys)
 
 
+def check_causes(diff: DiffReport) -> None:
+    """The causes partition the shipped delta exactly, largest first."""
+    assert sum(c.bytes for c in diff.causes) == diff.totals.layer_bytes.delta
+    sizes = [abs(c.bytes) for c in diff.causes]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(c.bytes for c in diff.causes)
+
+
 def check_layers(diff: DiffReport, e2e: E2E, variant_a: str, variant_b: str) -> None:
     """Shared rows are exactly the common diff_ids; instruction rows have equal history."""
     ids_a, ids_b = e2e.diff_ids(variant_a), e2e.diff_ids(variant_b)
@@ -129,6 +137,7 @@ def _diff(e2e: E2E, variant_a: str, variant_b: str) -> DiffReport:
     )
     check_against_truth(diff, e2e.truth(variant_a), e2e.truth(variant_b))
     check_layers(diff, e2e, variant_a, variant_b)
+    check_causes(diff)
     return diff
 
 
@@ -138,9 +147,9 @@ def test_uv_compile_bytecode(e2e: E2E) -> None:
     gained = truth_b["totals"]["bytecode_bytes"] - truth_a["totals"]["bytecode_bytes"]
     assert gained > 0
     assert diff.totals.bytes.delta == gained  # nothing but bytecode changed
-    assert diff.explanation[0].startswith("B is +")
-    assert "bytecode +" in diff.explanation[0]
-    assert "(UV_COMPILE_BYTECODE?)" in diff.explanation[0]
+    (cause,) = diff.causes
+    assert (cause.kind, cause.bytes, cause.hint) == ("bytecode", gained, "uv-compile-bytecode")
+    assert {p.name for p in cause.packages} == {p.name for p in diff.packages if p.delta}
     assert {p.status for p in diff.packages if p.delta} == {"changed"}
     assert all(p.categories["bytecode"] == p.delta for p in diff.packages)
 
@@ -148,15 +157,21 @@ def test_uv_compile_bytecode(e2e: E2E) -> None:
 def test_pip_no_compile_vs_default(e2e: E2E) -> None:
     diff = _diff(e2e, "pip-nocompile", "pip")
     assert diff.totals.bytecode_bytes.delta > 0
-    assert "bytecode +" in diff.explanation[0]
-    assert "(A installed with --no-compile?)" in diff.explanation[0]
+    top = diff.causes[0]
+    assert (top.kind, top.hint) == ("bytecode", "no-compile")
+    assert top.bytes == sum(p.categories["bytecode"] for p in diff.packages)
+    assert top.bytes > 0
 
 
 def test_uv_cache_left_behind(e2e: E2E) -> None:
     diff = _diff(e2e, "uv", "uv-cache")
     assert diff.totals.cache_bytes.a == 0
     assert diff.totals.cache_bytes.b > 0
-    assert any("uv cache /root/.cache/uv added" in line for line in diff.explanation)
+    (caches,) = [c for c in diff.causes if c.kind == "caches"]
+    assert [(p.path, p.kind, p.change) for p in caches.paths] == [
+        ("/root/.cache/uv", "uv", "added")
+    ]
+    assert caches.paths[0].bytes == diff.totals.cache_bytes.delta
 
 
 def test_uv_cache_deleted_becomes_dead_bytes(e2e: E2E) -> None:
@@ -195,3 +210,5 @@ def test_cli_against_a_saved_baseline(e2e: E2E, tmp_path: Path) -> None:
     assert diff.b.source == "docker"
     check_against_truth(diff, e2e.truth("uv"), e2e.truth("uv-bytecode"))
     check_layers(diff, e2e, "uv", "uv-bytecode")
+    check_causes(diff)
+    assert diff.explanation == [] or diff.explanation[0].startswith("B is +")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pyimgsize.compare import diff_reports
+from pyimgsize.diff import diff_reports
 from pyimgsize.render import OutputFormat
 from pyimgsize.render.diff import render_diff
 from pyimgsize.report import DiffReport, InspectReport
@@ -64,7 +64,11 @@ def test_json_is_the_wire_model_with_every_row() -> None:
     text = render_diff(diff, OutputFormat.JSON)
     assert render_diff(diff, OutputFormat.JSON, show_all=True) == text
     data = json.loads(text)
-    assert DiffReport.model_validate(data) == diff
+    # The wire model as it is, with `explanation` worded from `causes`.
+    assert diff.explanation == []
+    assert DiffReport.model_validate(data).model_copy(update={"explanation": []}) == diff
+    assert data["explanation"][0].startswith("B is +46.8 MB (+33.4%): bytecode +46.8 MB")
+    assert [(c["kind"], c["bytes"]) for c in data["causes"]] == [("bytecode", 46_800_000)]
     assert data["schema_version"] == "1"
     assert data["totals"]["bytecode_bytes"] == {
         "a": 0,

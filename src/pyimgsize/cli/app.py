@@ -217,23 +217,23 @@ def diff(
 
     A and B are read at the same time. Percentages are relative to A.
     """
-    from pyimgsize.api import read_pair
-    from pyimgsize.compare import diff_reports
+    from pyimgsize.api import diff as run_diff
     from pyimgsize.render.diff import render_diff
 
     progress = Progress("pyimgsize diff")
     try:
-        report_a, report_b = read_pair(
-            (a, select_a or select, "A"),
-            (b, select_b or select, "B"),
+        report = run_diff(
+            a,
+            b,
+            image_a=select_a or select,
+            image_b=select_b or select,
             platform=platform,
             pull=pull,
             progress=progress.side,
         )
     finally:
         progress.done()
-    assert report_b is not None
-    emit(render_diff(diff_reports(report_a, report_b), fmt, show_all=show_all), output)
+    emit(render_diff(report, fmt, show_all=show_all), output)
     return ExitCode.OK
 
 

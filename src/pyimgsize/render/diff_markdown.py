@@ -9,7 +9,7 @@ escaped or put in a code span, so a crafted `created_by` cannot inject markup.
 from __future__ import annotations
 
 from pyimgsize.render.common import make_table, md_code, md_escape, short_id, site_packages_labels
-from pyimgsize.render.diff import (
+from pyimgsize.render.diff_cells import (
     MATCH_LABELS,
     category_cells,
     category_rows,
@@ -26,6 +26,7 @@ from pyimgsize.render.diff import (
     total_rows,
     version_cell,
 )
+from pyimgsize.render.diff_words import explanation
 from pyimgsize.report import CATEGORIES, DiffReport, ImageRef
 from pyimgsize.units import format_bytes
 
@@ -56,11 +57,12 @@ def render_diff_markdown(report: DiffReport, *, show_all: bool = False) -> str:
         _image_line("A", report.a) + "  ",
         _image_line("B", report.b),
     ]
-    if report.explanation:
-        lines += ["", md_escape(report.explanation[0])]
-        if len(report.explanation) > 1:
+    words = explanation(report)
+    if words:
+        lines += ["", md_escape(words[0])]
+        if len(words) > 1:
             lines.append("")
-            lines += [f"- {md_escape(text)}" for text in report.explanation[1:]]
+            lines += [f"- {md_escape(text)}" for text in words[1:]]
     lines += [
         "",
         make_table(

@@ -9,7 +9,7 @@ layers collapsed into one line unless `--all`). Sizes use `format_bytes` (decima
 from __future__ import annotations
 
 from pyimgsize.render.common import make_table, short_id, site_packages_labels
-from pyimgsize.render.diff import (
+from pyimgsize.render.diff_cells import (
     MATCH_LABELS,
     category_cells,
     category_rows,
@@ -25,6 +25,7 @@ from pyimgsize.render.diff import (
     total_rows,
     version_cell,
 )
+from pyimgsize.render.diff_words import explanation
 from pyimgsize.report import CATEGORIES, DiffReport, ImageRef
 from pyimgsize.units import format_bytes
 
@@ -40,9 +41,10 @@ def _image_line(label: str, image: ImageRef) -> str:
 
 def render_diff_table(report: DiffReport, *, show_all: bool = False) -> str:
     lines = [_image_line("A", report.a), _image_line("B", report.b), ""]
-    if report.explanation:
-        lines.append(report.explanation[0])
-        lines += [f"  {text}" for text in report.explanation[1:]]
+    words = explanation(report)
+    if words:
+        lines.append(words[0])
+        lines += [f"  {text}" for text in words[1:]]
         lines.append("")
 
     lines += [
