@@ -259,3 +259,10 @@ def moved_pair() -> tuple[InspectReport, InspectReport]:
     a = report("app:system", [BASE, install_layer(1, "sha256:a1", cmd, pa)], pa)
     b = report("app:venv", [BASE, install_layer(1, "sha256:b1", cmd, pb)], pb)
     return a, b
+
+
+def install_pair(pa: list[Package], pb: list[Package]) -> tuple[InspectReport, InspectReport]:
+    """A and B: the same base layer plus one install layer holding exactly their packages."""
+    la = [BASE, install_layer(1, "sha256:a1", "RUN pip install -r requirements.txt", pa)]
+    lb = [BASE, install_layer(1, "sha256:b1", "RUN pip install -r requirements.txt", pb)]
+    return report("a", la, pa), report("b", lb, pb)

@@ -1,0 +1,1 @@
+"""Tests of `pyimgsize.diff`: pairing, alignment, causes and the whole diff, as data."""
