@@ -24,8 +24,8 @@ from tests.diff_images import write_pair
 from tests.diff_samples import (
     BASE,
     MB,
-    VENV,
     SITE,
+    VENV,
     bytecode_pair,
     cache,
     cache_pair,
@@ -170,7 +170,11 @@ def test_distribution_upgraded() -> None:
         "1.26.4",
     )
     versions, bytecode = diff.causes
-    assert (versions.kind, versions.bytes, versions.besides_bytecode) == ("versions", 4_000_000, True)
+    assert (versions.kind, versions.bytes, versions.besides_bytecode) == (
+        "versions",
+        4_000_000,
+        True,
+    )
     assert [(p.name, p.version_a, p.version_b, p.bytes) for p in versions.packages] == [
         ("pandas", "2.1.0", "2.2.0", 4_000_000)
     ]
@@ -218,7 +222,11 @@ def test_different_layer_counts_align_by_instruction_not_index() -> None:
     assert (dead.kind, dead.bytes, where(dead)) == ("dead", 12_300_000, ("b", 3, 12_300_000))
     assert dead.category is not None
     assert (dead.category.category, dead.category.bytes) == ("cache", 12_300_000)
-    assert (outside.kind, outside.bytes, where(outside)) == ("outside", 5_000_020, ("b", 1, 5_000_000))
+    assert (outside.kind, outside.bytes, where(outside)) == (
+        "outside",
+        5_000_020,
+        ("b", 1, 5_000_000),
+    )
     assert outside.layer is not None
     assert outside.layer.created_by == "/bin/sh -c apt-get install -y libpq5"
     # And the other way round: the same pairs, as only-a rows in A's order.

@@ -119,7 +119,9 @@ def test_same_version_content_change_is_changed() -> None:
 
 
 def test_moved_distribution_keeps_a_site_packages() -> None:
-    diff = _two([pkg("foo", "1", cats(source=10), site=SITE)], [pkg("foo", "1", cats(source=10), site=VENV)])
+    diff = _two(
+        [pkg("foo", "1", cats(source=10), site=SITE)], [pkg("foo", "1", cats(source=10), site=VENV)]
+    )
     (foo,) = diff.packages
     assert (foo.status, foo.site_packages, foo.moved_from, foo.delta) == ("changed", VENV, SITE, 0)
     assert diff.causes == []

@@ -89,8 +89,7 @@ def words(a: InspectReport, b: InspectReport) -> list[str]:
                 "by a layer, deleted or overwritten by a later one: shipped, never visible), "
                 "largest B layer 3: RUN pip install -r /app/requirements.txt +12.3 MB, "
                 "mostly cache +12.3 MB",
-                "Outside Python +5.0 MB, largest B layer 1: RUN apt-get install -y libpq5 "
-                "+5.0 MB",
+                "Outside Python +5.0 MB, largest B layer 1: RUN apt-get install -y libpq5 +5.0 MB",
                 "Layers: A has 3, B has 5; 1 shared, 2 paired by instruction, 2 only in B",
             ],
         ),

@@ -14,8 +14,15 @@ from collections.abc import Iterable, Sequence
 from typing import assert_never
 
 from pyimgsize.render.common import layer_label
-from pyimgsize.report import CauseCategory, CauseLayer, CausePackage, CausePath, Delta, DiffCause
-from pyimgsize.report import DiffReport
+from pyimgsize.report import (
+    CauseCategory,
+    CauseLayer,
+    CausePackage,
+    CausePath,
+    Delta,
+    DiffCause,
+    DiffReport,
+)
 from pyimgsize.units import format_bytes
 
 __all__ = ["cause_text", "explanation"]
@@ -70,7 +77,11 @@ def _bytecode_hint(cause: DiffCause) -> str:
         case "uv-compile-bytecode":
             return " (UV_COMPILE_BYTECODE?)" if growing else " (UV_COMPILE_BYTECODE off?)"
         case "no-compile":
-            return " (A installed with --no-compile?)" if growing else " (--no-compile, or .pyc deleted?)"
+            return (
+                " (A installed with --no-compile?)"
+                if growing
+                else " (--no-compile, or .pyc deleted?)"
+            )
         case _:
             return ""
 
