@@ -266,3 +266,48 @@ def install_pair(pa: list[Package], pb: list[Package]) -> tuple[InspectReport, I
     la = [BASE, install_layer(1, "sha256:a1", "RUN pip install -r requirements.txt", pa)]
     lb = [BASE, install_layer(1, "sha256:b1", "RUN pip install -r requirements.txt", pb)]
     return report("a", la, pa), report("b", lb, pb)
+
+
+def added_removed_pair() -> tuple[InspectReport, InspectReport]:
+    """B adds four distributions (one without a version), removes one, keeps one."""
+    return install_pair(
+        [pkg("old", "1", cats(source=300)), pkg("keep", "1", cats(source=10))],
+        [
+            pkg("keep", "1", cats(source=10)),
+            pkg("new-b", "2", cats(source=300)),
+            pkg("new-a", "2", cats(native=300)),
+            pkg("big", "3", cats(data=1000)),
+            pkg("tiny", None, cats(data=1)),
+        ],
+    )
+
+
+def hardlinked_cache_pair() -> tuple[InspectReport, InspectReport]:
+    """B deletes a uv cache that was partly hardlinked into the venv: 100 MB of cache bytes
+    go, only the 300 kB nothing else links are freed from view, and they stay shipped as dead
+    bytes."""
+    pa = [pkg("numpy", "1", cats(native=99_700_000), site=VENV, installer="uv")]
+    install = layer(1, "i", "RUN uv pip install numpy", 100 * MB, python=cats(native=99_700_000))
+    a = report("a", [BASE, install], pa)
+    a.caches = [cache("/root/.cache/uv", "uv", 100 * MB, exclusive=300_000)]
+    a.totals.cache_bytes = 100 * MB
+    dead = DeadCategories(cache=300_000)
+    install_b = install.model_copy(update={"dead_bytes": 300_000, "dead_categories": dead})
+    b = report("b", [BASE, install_b, layer(2, "rm", "RUN rm -rf /root/.cache/uv", 0)], pa)
+    return a, b
+
+
+def dead_wheelhouse_pair() -> tuple[InspectReport, InspectReport]:
+    """A's wheelhouse layer held 30 MB of dead bytes; B's layer at that position holds none."""
+    wheels = DeadCategories(cache=30 * MB)
+    a = report(
+        "a",
+        [
+            BASE,
+            layer(1, "w", "COPY multi:" + "e" * 64 + " in /wheels/", 30 * MB, dead=wheels),
+            layer(2, "rm", "RUN rm -rf /wheels", 0),
+        ],
+        [],
+    )
+    b = report("b", [BASE, layer(1, "v", "COPY dir:" + "f" * 64 + " in /opt/venv", 0)], [])
+    return a, b

@@ -14,7 +14,6 @@ from pyimgsize.api import inspect
 from pyimgsize.diff import diff_reports
 from pyimgsize.report import (
     CATEGORIES,
-    DeadCategories,
     Delta,
     DiffCause,
     DiffReport,
@@ -22,21 +21,18 @@ from pyimgsize.report import (
 )
 from tests.diff_images import write_pair
 from tests.diff_samples import (
-    BASE,
     MB,
     SITE,
     VENV,
+    added_removed_pair,
     bytecode_pair,
-    cache,
     cache_pair,
-    cats,
+    dead_wheelhouse_pair,
+    hardlinked_cache_pair,
     identical_pair,
-    layer,
     layers_pair,
     moved_pair,
-    pkg,
     rebased_pair,
-    report,
     upgrade_pair,
 )
 
@@ -276,6 +272,9 @@ def test_moved_site_packages_pairs_by_name() -> None:
 
 
 PAIRS = [
+    added_removed_pair,
+    dead_wheelhouse_pair,
+    hardlinked_cache_pair,
     bytecode_pair,
     cache_pair,
     upgrade_pair,
@@ -438,17 +437,7 @@ def test_images_identical(tmp_path: Path) -> None:
 
 
 def test_hardlinked_cache_counts_only_its_exclusive_bytes() -> None:
-    # B deletes a uv cache that was partly hardlinked into the venv: 100 MB of cache bytes go,
-    # only the 300 kB nothing else links are freed from view, and they stay shipped as dead bytes.
-    pa = [pkg("numpy", "1", cats(native=99_700_000), site=VENV, installer="uv")]
-    install = layer(1, "i", "RUN uv pip install numpy", 100 * MB, python=cats(native=99_700_000))
-    a = report("a", [BASE, install], pa, caches=[])
-    a.caches = [cache("/root/.cache/uv", "uv", 100 * MB, exclusive=300_000)]
-    a.totals.cache_bytes = 100 * MB
-    dead = DeadCategories(cache=300_000)
-    install_b = install.model_copy(update={"dead_bytes": 300_000, "dead_categories": dead})
-    b = report("b", [BASE, install_b, layer(2, "rm", "RUN rm -rf /root/.cache/uv", 0)], pa)
-    diff = diff_reports(a, b)
+    diff = diff_reports(*hardlinked_cache_pair())
     assert totals(diff)["cache_bytes"] == (100 * MB, 0, -100 * MB, -100.0)
     assert totals(diff)["bytes"][2] == -300_000
     assert totals(diff)["layer_bytes"][2] == 0
@@ -462,19 +451,7 @@ def test_hardlinked_cache_counts_only_its_exclusive_bytes() -> None:
 
 
 def test_dead_bytes_name_the_layer_that_held_them() -> None:
-    # A's wheelhouse layer held 30 MB of dead bytes; B's layer at that position holds none.
-    wheels = DeadCategories(cache=30 * MB)
-    a = report(
-        "a",
-        [
-            BASE,
-            layer(1, "w", "COPY multi:" + "e" * 64 + " in /wheels/", 30 * MB, dead=wheels),
-            layer(2, "rm", "RUN rm -rf /wheels", 0),
-        ],
-        [],
-    )
-    b = report("b", [BASE, layer(1, "v", "COPY dir:" + "f" * 64 + " in /opt/venv", 0)], [])
-    diff = diff_reports(a, b)
+    diff = diff_reports(*dead_wheelhouse_pair())
     (dead,) = diff.causes
     assert (dead.kind, dead.bytes, where(dead)) == ("dead", -30 * MB, ("a", 1, -30 * MB))
     assert dead.category is not None

@@ -7,7 +7,7 @@ import pytest
 from pyimgsize.diff import diff_reports
 from pyimgsize.names import normalize_name
 from pyimgsize.report import CATEGORIES, Delta, DiffReport, Package
-from tests.diff_samples import SITE, VENV, cats, install_pair, pkg
+from tests.diff_samples import SITE, VENV, added_removed_pair, cats, install_pair, pkg
 
 ZERO = dict.fromkeys(CATEGORIES, 0)
 
@@ -38,31 +38,25 @@ def test_pairing_uses_normalised_names() -> None:
 
 
 def test_added_and_removed_sorted_by_absolute_delta_then_name() -> None:
-    diff = _two(
-        [pkg("old", "1", cats(source=300)), pkg("keep", "1", cats(source=10))],
-        [
-            pkg("keep", "1", cats(source=10)),
-            pkg("new-b", "2", cats(source=300)),
-            pkg("new-a", "2", cats(native=300)),
-            pkg("big", "3", cats(data=1000)),
-        ],
-    )
+    diff = diff_reports(*added_removed_pair())
     assert [(p.name, p.status, p.a, p.b, p.delta) for p in diff.packages] == [
         ("big", "added", None, 1000, 1000),
         ("new-a", "added", None, 300, 300),
         ("new-b", "added", None, 300, 300),
         ("old", "removed", 300, None, -300),
+        ("tiny", "added", None, 1, 1),
         ("keep", "same", 10, 10, 0),
     ]
     assert diff.packages[3].categories == only(source=-300)
     assert diff.packages[3].version_a == "1"
     assert diff.packages[3].version_b is None
     added, removed = diff.causes
-    assert (added.kind, added.bytes) == ("added", 1_600)
+    assert (added.kind, added.bytes) == ("added", 1_601)
     assert [(p.name, p.version_a, p.version_b, p.bytes) for p in added.packages] == [
         ("big", None, "3", 1_000),
         ("new-a", None, "2", 300),
         ("new-b", None, "2", 300),
+        ("tiny", None, None, 1),
     ]
     assert (removed.kind, removed.bytes) == ("removed", -300)
     assert [(p.name, p.version_a, p.version_b, p.bytes) for p in removed.packages] == [

@@ -15,27 +15,24 @@ from pyimgsize.report import (
     CauseLayer,
     CausePackage,
     CausePath,
-    DeadCategories,
     DiffCause,
     InspectReport,
 )
 from tests.diff_samples import (
-    BASE,
-    MB,
     SITE,
     VENV,
+    added_removed_pair,
     bytecode_pair,
-    cache,
     cache_pair,
     cats,
+    dead_wheelhouse_pair,
+    hardlinked_cache_pair,
     identical_pair,
     install_pair,
-    layer,
     layers_pair,
     moved_pair,
     pkg,
     rebased_pair,
-    report,
     upgrade_pair,
 )
 
@@ -133,18 +130,7 @@ def test_same_content_under_a_different_id() -> None:
 
 
 def test_added_and_removed_list_the_largest_three() -> None:
-    lines = words(
-        *install_pair(
-            [pkg("old", "1", cats(source=300)), pkg("keep", "1", cats(source=10))],
-            [
-                pkg("keep", "1", cats(source=10)),
-                pkg("new-b", "2", cats(source=300)),
-                pkg("new-a", "2", cats(native=300)),
-                pkg("big", "3", cats(data=1000)),
-                pkg("tiny", None, cats(data=1)),
-            ],
-        )
-    )
+    lines = words(*added_removed_pair())
     assert lines[0] == (
         "B is +1.3 kB (+0.0%): 4 new distributions +1.6 kB (big 3 +1.0 kB, new-a 2 +300 B, "
         "new-b 2 +300 B)"
@@ -166,15 +152,7 @@ def test_same_version_change() -> None:
 
 
 def test_hardlinked_cache_and_dead_bytes() -> None:
-    pa = [pkg("numpy", "1", cats(native=99_700_000), site=VENV, installer="uv")]
-    install = layer(1, "i", "RUN uv pip install numpy", 100 * MB, python=cats(native=99_700_000))
-    a = report("a", [BASE, install], pa)
-    a.caches = [cache("/root/.cache/uv", "uv", 100 * MB, exclusive=300_000)]
-    a.totals.cache_bytes = 100 * MB
-    dead = DeadCategories(cache=300_000)
-    install_b = install.model_copy(update={"dead_bytes": 300_000, "dead_categories": dead})
-    b = report("b", [BASE, install_b, layer(2, "rm", "RUN rm -rf /root/.cache/uv", 0)], pa)
-    assert words(a, b) == [
+    assert words(*hardlinked_cache_pair()) == [
         "B is -300.0 kB (-0.2%), 0 B shipped (+0.0%): caches and stray wheels -300.0 kB "
         "(of -100.0 MB cache bytes; the rest are hardlinks that other files keep): "
         "uv cache /root/.cache/uv removed -100.0 MB",
@@ -186,18 +164,7 @@ def test_hardlinked_cache_and_dead_bytes() -> None:
 
 
 def test_dead_bytes_name_a_layer_only_a_has() -> None:
-    wheels = DeadCategories(cache=30 * MB)
-    a = report(
-        "a",
-        [
-            BASE,
-            layer(1, "w", "COPY multi:" + "e" * 64 + " in /wheels/", 30 * MB, dead=wheels),
-            layer(2, "rm", "RUN rm -rf /wheels", 0),
-        ],
-        [],
-    )
-    b = report("b", [BASE, layer(1, "v", "COPY dir:" + "f" * 64 + " in /opt/venv", 0)], [])
-    assert words(a, b)[0] == (
+    assert words(*dead_wheelhouse_pair())[0] == (
         "B has the same visible size as A (80.0 MB), -30.0 MB shipped (-27.3%): dead bytes "
         "-30.0 MB (written by a layer, deleted or overwritten by a later one: shipped, never "
         "visible), largest A layer 1: COPY multi:eeeeeeeeeeee… in /wheels/ -30.0 MB, "
