@@ -282,6 +282,8 @@ def test_engine_images_and_a_saved_archive(
     assert diff.explanation[0].endswith(
         "caches and stray wheels +12.3 kB: pip cache /root/.cache/pip added +12.3 kB"
     )
+    assert [(c.kind, c.bytes) for c in diff.causes] == [("caches", 12_345)]
+    assert [(p.path, p.change) for p in diff.causes[0].paths] == [("/root/.cache/pip", "added")]
 
     # Mixed sources: the engine for A, a `docker save` archive of B.
     saved = tmp_path / "b.tar"
