@@ -11,7 +11,7 @@ most, a hint at the switch behind it); `pyimgsize.render.diff_words` words them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import get_args
+from typing import Literal, get_args
 
 from pyimgsize.diff.layers import LayerPair
 from pyimgsize.diff.packages import PackagePair
@@ -185,9 +185,9 @@ def _cache_cause(a: InspectReport, b: InspectReport) -> DiffCause | None:
     return DiffCause(kind="caches", bytes=exclusive, paths=paths, cache_bytes=delta)
 
 
-def _cause_layer(layer: Layer, side: str, nbytes: int) -> CauseLayer:
+def _cause_layer(layer: Layer, side: Literal["a", "b"], nbytes: int) -> CauseLayer:
     return CauseLayer(
-        side="a" if side == "a" else "b",
+        side=side,
         index=layer.index,
         created_by=layer.created_by,
         comment=layer.comment,
