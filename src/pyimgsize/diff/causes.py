@@ -96,6 +96,23 @@ def _bytecode_hint(both: Sequence[tuple[Package, Package]], growing: bool) -> Ca
     return "uv-compile-bytecode" if by_uv else "no-compile"
 
 
+def _nonbytecode_cause(
+    kind: Literal["versions", "rebuilt"],
+    pairs: Sequence[tuple[Package, Package]],
+    *,
+    besides_bytecode: bool = False,
+) -> DiffCause:
+    """What `pairs` changed besides bytecode, with the category that changed most."""
+    shares = [_share(pa, pb, _nonbytecode(pb) - _nonbytecode(pa)) for pa, pb in pairs]
+    return DiffCause(
+        kind=kind,
+        bytes=sum(p.bytes for p in shares),
+        packages=_by_size(shares),
+        category=_mostly(pairs),
+        besides_bytecode=besides_bytecode,
+    )
+
+
 def _distribution_causes(pairs: Sequence[PackagePair]) -> list[DiffCause]:
     added = [p.b for p in pairs if p.a is None and p.b is not None]
     removed = [p.a for p in pairs if p.b is None and p.a is not None]
@@ -131,18 +148,8 @@ def _distribution_causes(pairs: Sequence[PackagePair]) -> list[DiffCause]:
     # Everything but bytecode of the distributions in both images: with a version change...
     versioned = [(pa, pb) for pa, pb in both if pa.version != pb.version]
     if versioned:
-        shares = [_share(pa, pb, _nonbytecode(pb) - _nonbytecode(pa)) for pa, pb in versioned]
-        causes.append(
-            DiffCause(
-                kind="versions",
-                bytes=sum(p.bytes for p in shares),
-                packages=_by_size(shares),
-                category=_mostly(versioned),
-                besides_bytecode=any(
-                    pa.categories.bytecode != pb.categories.bytecode for pa, pb in versioned
-                ),
-            )
-        )
+        besides = any(pa.categories.bytecode != pb.categories.bytecode for pa, pb in versioned)
+        causes.append(_nonbytecode_cause("versions", versioned, besides_bytecode=besides))
 
     # ... and without one (a different build or wheel, files added or deleted in place).
     same_version = [
@@ -151,15 +158,7 @@ def _distribution_causes(pairs: Sequence[PackagePair]) -> list[DiffCause]:
         if pa.version == pb.version and _nonbytecode(pb) != _nonbytecode(pa)
     ]
     if same_version:
-        shares = [_share(pa, pb, _nonbytecode(pb) - _nonbytecode(pa)) for pa, pb in same_version]
-        causes.append(
-            DiffCause(
-                kind="rebuilt",
-                bytes=sum(p.bytes for p in shares),
-                packages=_by_size(shares),
-                category=_mostly(same_version),
-            )
-        )
+        causes.append(_nonbytecode_cause("rebuilt", same_version))
     return causes
 
 
