@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyimgsize.errors import ReportError
-from pyimgsize.report import DiffReport, InspectReport
+from pyimgsize.report import CheckReport, DiffReport, InspectReport
+
+if TYPE_CHECKING:
+    from pyimgsize.check import Budget
 
 ProgressCallback = Callable[[str, int], None]
 """Called with (what, bytes_read_so_far) while layers stream; for a progress indicator."""
@@ -140,3 +144,30 @@ def diff(
     )
     assert b is not None
     return diff_reports(a, b)
+
+
+def check(
+    ref: str,
+    budget: Budget,
+    *,
+    baseline: str | None = None,
+    image: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: SideProgress | None = None,
+) -> CheckReport:
+    """Gate the image (or saved report) at `ref` on `budget` (see `pyimgsize.check.load_budget`),
+    measuring growth against `baseline` when given; both are read at the same time.
+
+    The verdict is data; `pyimgsize.render.check` words it.
+    """
+    from pyimgsize.check import evaluate
+
+    report, base = read_pair(
+        (ref, image, "image"),
+        (baseline, image, "baseline") if baseline is not None else None,
+        platform=platform,
+        pull=pull,
+        progress=progress,
+    )
+    return evaluate(report, budget, base)

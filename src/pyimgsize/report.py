@@ -334,9 +334,75 @@ class DiffReport(_Model):
 # --- check ----------------------------------------------------------------------------------
 
 
+Unit = Literal["bytes", "percent"]
+ContributorKind = Literal[
+    "package", "layer", "cache", "category", "unowned", "unowned-bytecode", "outside-python"
+]
+FixKind = Literal[
+    "multi-stage",
+    "delete-in-same-run",
+    "runtime-deps-only",
+    "no-compile",
+    "pip-no-cache-dir",
+    "uv-no-cache",
+    "poetry-no-cache",
+    "no-stray-wheels",
+    "no-cache-write",
+    "review-growth",
+    "single-environment",
+    "slim-package",
+]
+SkipReason = Literal["needs-baseline", "empty-baseline", "not-installed"]
+
+
 class Contributor(_Model):
-    name: str
+    """One thing a rule's measured value is made of; `name` is its wording (made by render/)."""
+
+    name: str = ""
     bytes: int
+    kind: ContributorKind | None = Field(
+        default=None,
+        description="package: a distribution; layer: an image layer; cache: a cache directory "
+        "or stray wheel (all of them, for growth, when path is null); category: a file "
+        "category of a distribution; unowned: site-packages files of no distribution; "
+        "unowned-bytecode: .pyc of no distribution; outside-python: the rest of the image.",
+    )
+    layer: int | None = Field(default=None, description="The layer index (kind layer).")
+    package: str | None = Field(default=None, description="The distribution (kind package).")
+    path: str | None = Field(
+        default=None,
+        description="The cache path, the site-packages of unowned files, or the site-packages "
+        "of a distribution installed more than once.",
+    )
+    category: str | None = Field(
+        default=None,
+        description="The file category (kind category), the cache kind (kind cache), or the "
+        "main dead category of a layer.",
+    )
+    created_by: str | None = Field(default=None, description="The layer's history entry.")
+    comment: str | None = Field(default=None, description="The layer's history comment.")
+    new: bool = Field(default=False, description="A distribution the baseline does not have.")
+
+
+class Fix(_Model):
+    """What to do about a failing rule, as data: `kind` plus the facts that apply.
+
+    The same shape serves any later advice: `installer`, `env` and `flags` say how to install
+    differently, `paths` and `layer` where, `package` and `category` what, `bytes` how much.
+    """
+
+    kind: FixKind
+    installer: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    layer: int | None = None
+    package: str | None = None
+    category: str | None = None
+    bytes: int | None = None
+    images: list[str] = Field(
+        default_factory=list, description="The baseline and the image (kind review-growth)."
+    )
 
 
 class RuleResult(_Model):
@@ -344,9 +410,18 @@ class RuleResult(_Model):
     status: Literal["pass", "fail", "skip"]
     actual: int | float | None
     limit: int | float | None
-    message: str
+    message: str = ""
     remedy: str | None = None
     contributors: list[Contributor] = Field(default_factory=list)
+    unit: Unit = "bytes"
+    fix: Fix | None = Field(default=None, description="Set when the rule fails.")
+    skip_reason: SkipReason | None = None
+    package: str | None = Field(
+        default=None, description="A per-distribution cap: the distribution's installed name."
+    )
+    installs: int | None = Field(
+        default=None, description="A per-distribution cap: how many times it is installed."
+    )
 
 
 class CheckReport(_Model):

@@ -7,12 +7,14 @@ shows the traceback as well.
 from __future__ import annotations
 
 import gc
+import inspect as inspect_module
 import os
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, get_type_hints
 
 import typer
 
@@ -239,18 +241,18 @@ def diff(
 
 # --- check -----------------------------------------------------------------------------------
 
+from pyimgsize.check.table import RULES, Rule  # noqa: E402
 from pyimgsize.render import CheckFormat  # noqa: E402
 
 
-def _size_flag(flag: str, help_text: str) -> typer.models.OptionInfo:
-    """A budget override flag: one rule's limit, a size such as 600MB (MB = 10^6, MiB = 2^20)."""
+def _limit_option(rule: Rule) -> typer.models.OptionInfo:
+    """A budget override flag: one rule's limit (a size such as 600MB, or a percentage)."""
     info: typer.models.OptionInfo = typer.Option(
-        flag, metavar="SIZE", help=help_text, show_default=False
+        rule.flag, metavar=rule.metavar, help=rule.help, show_default=False
     )
     return info
 
 
-@app.command()
 def check(
     image: Annotated[
         str,
@@ -282,30 +284,6 @@ def check(
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.TABLE,
     output: OutputOpt = None,
-    max_image: Annotated[str | None, _size_flag("--max-image", "Cap image bytes.")] = None,
-    max_layers_total: Annotated[
-        str | None, _size_flag("--max-layers-total", "Cap bytes stored in all layers.")
-    ] = None,
-    max_python: Annotated[str | None, _size_flag("--max-python", "Cap Python bytes.")] = None,
-    max_bytecode: Annotated[
-        str | None, _size_flag("--max-bytecode", "Cap .pyc/.pyo bytes.")
-    ] = None,
-    max_cache: Annotated[
-        str | None, _size_flag("--max-cache", "Cap caches and stray wheels (0: none).")
-    ] = None,
-    max_dead: Annotated[str | None, _size_flag("--max-dead", "Cap dead bytes.")] = None,
-    max_growth: Annotated[
-        str | None, _size_flag("--max-growth", "Cap growth over --baseline.")
-    ] = None,
-    max_growth_percent: Annotated[
-        str | None,
-        typer.Option(
-            "--max-growth-percent",
-            metavar="PERCENT",
-            help="Cap growth over --baseline in percent.",
-            show_default=False,
-        ),
-    ] = None,
     max_package: Annotated[
         list[str] | None,
         typer.Option(
@@ -318,6 +296,7 @@ def check(
     select: ImageOpt = None,
     platform: PlatformOpt = None,
     pull: PullOpt = False,
+    **limits: str | None,
 ) -> int:
     """Gate an image on a size budget: exit 0 within budget, 1 when a rule fails.
 
@@ -325,39 +304,64 @@ def check(
     MiB = 2^20. Exit 2 for an invalid budget or flags (every problem listed), 3 when an image
     cannot be read.
     """
-    from pyimgsize.api import read_pair
-    from pyimgsize.budget import budget_overrides, evaluate, load_budget
+    from pyimgsize.api import check as run_check
+    from pyimgsize.check import load_budget
     from pyimgsize.render.check import render_check
 
     budget, _found = load_budget(
         Path.cwd(),
         budget_file=budget_file,
-        overrides=budget_overrides(
-            max_image=max_image,
-            max_layers_total=max_layers_total,
-            max_python=max_python,
-            max_bytecode=max_bytecode,
-            max_cache=max_cache,
-            max_dead=max_dead,
-            max_growth=max_growth,
-            max_growth_percent=max_growth_percent,
-        ),
+        overrides=limits,
         package_overrides=max_package or (),
     )
     progress = Progress("pyimgsize check")
     try:
-        report, base = read_pair(
-            (image, select, "image"),
-            (baseline, select, "baseline") if baseline is not None else None,
+        verdict = run_check(
+            image,
+            budget,
+            baseline=baseline,
+            image=select,
             platform=platform,
             pull=pull,
             progress=progress.side,
         )
     finally:
         progress.done()
-    verdict = evaluate(report, budget, base)
     emit(render_check(verdict, fmt), output)
     return ExitCode.OK if verdict.passed else ExitCode.BUDGET_EXCEEDED
+
+
+def _with_rule_flags(command: Callable[..., int]) -> Callable[..., int]:
+    """`command` with one `--max-*` option per row of the rule table (before `--max-package`):
+    a new rule gets its flag without a CLI edit. typer reads the signature and annotations."""
+    signature = inspect_module.signature(command)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    at = next(i for i, p in enumerate(fixed) if p.name == "max_package")
+    hints = get_type_hints(command, include_extras=True)
+    flags = []
+    for rule in RULES:
+        annotation = Annotated[str | None, _limit_option(rule)]
+        flags.append(
+            inspect_module.Parameter(
+                rule.name, inspect_module.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+            )
+        )
+        hints[rule.name] = annotation
+    params = [
+        p.replace(
+            kind=inspect_module.Parameter.KEYWORD_ONLY if i >= at else p.kind,
+            annotation=hints[p.name],
+        )
+        for i, p in enumerate(fixed)
+    ]
+    params[at:at] = flags
+    hints.pop("limits", None)
+    command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    command.__annotations__ = hints
+    return command
+
+
+app.command("check")(_with_rule_flags(check))
 
 
 # --- install-plugin --------------------------------------------------------------------------

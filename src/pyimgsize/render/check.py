@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Final, assert_never
 
-from pyimgsize.budget import BASELINE_RULES, PERCENT_RULES
 from pyimgsize.render import CheckFormat
+from pyimgsize.render.check_words import format_value, is_signed, word_check
 from pyimgsize.render.common import make_table, short_id
 from pyimgsize.render.json import render_json
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
@@ -28,12 +28,12 @@ __all__ = [
     "check_renderer",
     "render_check",
     "render_check_github",
+    "render_check_json",
     "render_check_junit",
     "render_check_markdown",
     "render_check_table",
 ]
 
-SIGNED_RULES: Final = BASELINE_RULES
 JUNIT_SUITE: Final = "pyimgsize check"
 JUNIT_CLASSNAME: Final = "pyimgsize.check"
 
@@ -44,7 +44,7 @@ def check_renderer(fmt: CheckFormat) -> Callable[[CheckReport], str]:
         case CheckFormat.TABLE:
             return render_check_table
         case CheckFormat.JSON:
-            return render_json
+            return render_check_json
         case CheckFormat.MARKDOWN:
             return render_check_markdown
         case CheckFormat.JUNIT:
@@ -60,26 +60,23 @@ def render_check(report: CheckReport, fmt: CheckFormat) -> str:
     return check_renderer(fmt)(report)
 
 
+def render_check_json(report: CheckReport) -> str:
+    """The JSON contract: the verdict's data with its text fields (message, remedy,
+    contributor names) filled in."""
+    return render_json(word_check(report))
+
+
 # --- shared pieces ---------------------------------------------------------------------------
-
-
-def _value(rule: RuleResult, value: int | float | None, *, signed: bool) -> str:
-    if value is None:
-        return "-"
-    if rule.rule in PERCENT_RULES:
-        text = f"{value:.2f}".rstrip("0").rstrip(".") + "%"
-        return f"+{text}" if signed and value > 0 else text
-    return format_bytes(int(value), signed=signed)
 
 
 def actual_cell(rule: RuleResult) -> str:
     """The rule's actual value for a table cell ("612.3 MB", "+12.0 MB", "+2.5%", "-")."""
-    return _value(rule, rule.actual, signed=rule.rule in SIGNED_RULES)
+    return format_value(rule, rule.actual, signed=is_signed(rule))
 
 
 def limit_cell(rule: RuleResult) -> str:
     """The rule's limit for a table cell ("600.0 MB", "5%", "-")."""
-    return _value(rule, rule.limit, signed=False)
+    return format_value(rule, rule.limit)
 
 
 def _counts(report: CheckReport) -> tuple[int, int, int]:
@@ -113,6 +110,7 @@ def _image_line(image: ImageRef) -> str:
 def render_check_table(report: CheckReport) -> str:
     """Terminal output: summary, image (and baseline), one row per rule, then the failing and
     skipped rules with their explanation and remedy."""
+    report = word_check(report)
     lines = [f"pyimgsize check {summary_line(report)}", f"image     {_image_line(report.image)}"]
     if report.baseline is not None:
         lines.append(f"baseline  {_image_line(report.baseline)}")
@@ -146,6 +144,7 @@ def _md_code(text: str) -> str:
 
 def render_check_markdown(report: CheckReport) -> str:
     """Markdown for `$GITHUB_STEP_SUMMARY`, a GitLab job summary or a pull-request comment."""
+    report = word_check(report)
     failed, _skipped, _passed = _counts(report)
     icon = "❌" if failed else "✅"
     lines = [
@@ -185,7 +184,7 @@ def render_check_markdown(report: CheckReport) -> str:
         lines += ["", f"**{_md_code(rule.rule)}**: {md_escape(rule.message)}"]
         if rule.contributors:
             lines.append("")
-            signed = rule.rule in SIGNED_RULES
+            signed = is_signed(rule)
             lines += [
                 f"- {md_escape(c.name)}: {format_bytes(c.bytes, signed=signed)}"
                 for c in rule.contributors
@@ -201,7 +200,7 @@ def render_check_markdown(report: CheckReport) -> str:
 def _failure_text(rule: RuleResult) -> str:
     lines = [rule.message]
     if rule.contributors:
-        signed = rule.rule in SIGNED_RULES
+        signed = is_signed(rule)
         lines.append("biggest contributors:")
         lines += [f"  {c.name}: {format_bytes(c.bytes, signed=signed)}" for c in rule.contributors]
     if rule.remedy:
@@ -211,6 +210,7 @@ def _failure_text(rule: RuleResult) -> str:
 
 def render_check_junit(report: CheckReport) -> str:
     """JUnit XML: one `<testcase>` per rule; failures carry the explanation and the remedy."""
+    report = word_check(report)
     failed, skipped, _passed = _counts(report)
     counts = {
         "tests": str(len(report.rules)),
@@ -266,6 +266,7 @@ def _gh_property(text: str) -> str:
 def render_check_github(report: CheckReport) -> str:
     """GitHub Actions workflow commands: `::error` per failing rule (message, then the fix),
     `::notice` per skipped rule, and a closing `::notice` with the verdict."""
+    report = word_check(report)
     lines: list[str] = []
     for rule in report.rules:
         if rule.status == "fail":
