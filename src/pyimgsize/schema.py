@@ -65,6 +65,8 @@ def generate() -> dict[str, dict[str, Any]]:
         body.pop("description", None)
         # Every report carries its schema_version (a document without one is not a report).
         body["required"] = ["schema_version", *body.get("required", [])]
+        if name == "check":
+            _describe_rules(body)
         result[name] = {
             "$schema": DIALECT,
             "$id": schema_id(name),
@@ -74,6 +76,19 @@ def generate() -> dict[str, dict[str, Any]]:
             **body,
         }
     return result
+
+
+def _describe_rules(body: dict[str, Any]) -> None:
+    """The check report's `rule` field names the rules of the rule table (and their units)."""
+    from pyimgsize.check.table import PACKAGES_KEY, RULES
+
+    rule = body["$defs"]["RuleResult"]["properties"]["rule"]
+    listed = ", ".join(f"{r.name} ({r.unit})" for r in RULES)
+    rule["description"] = (
+        f"The budget key of the rule: {listed}; or {PACKAGES_KEY}.NAME (bytes), the cap on "
+        "one distribution by normalised name."
+    )
+    rule["examples"] = [r.name for r in RULES]
 
 
 def dumps(schema: dict[str, Any]) -> str:

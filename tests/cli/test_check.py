@@ -231,6 +231,32 @@ def test_no_budget_exits_2(
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "typo", "wanted"),
+    [
+        (
+            "pyproject.toml",
+            '[project]\nname = "app"\n[tool.pyimgsize.budgt]\nmax_image = "1MB"\n',
+            "tool.pyimgsize.budgt",
+            "tool.pyimgsize.budget",
+        ),
+        ("pyimgsize.toml", '[budgt]\nmax_image = "1MB"\n', "budgt", "budget"),
+    ],
+)
+def test_a_misspelt_budget_table_is_no_budget_and_names_the_near_miss(
+    workdir: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, typo: str, wanted: str
+) -> None:
+    """Issue 13 item 7: "no budget found", the near miss named, no document cited."""
+    (workdir / name).write_text(text)
+    # The image does not exist: the budget is read first, so this is exit 2, not 3.
+    code, out, err = run(capsys, "check", "docker-archive:missing.tar")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: no budget found")
+    assert f"[{typo}] looks like a typo of [{wanted}]" in err
+    assert "design" not in err
+    assert len(err.splitlines()) == 1
+
+
 # --- invalid budgets: exit 2, every problem at once, before any image is read ------------------
 
 
