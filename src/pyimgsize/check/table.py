@@ -217,11 +217,11 @@ def _cache_fix(m: Measured) -> Fix:
     paths = sorted(c.path for c in m.report.caches)
     match kind:
         case "uv":
-            return Fix(
-                kind="uv-no-cache", installer="uv", env={"UV_NO_CACHE": "1"}, paths=paths
-            )
+            return Fix(kind="uv-no-cache", installer="uv", env={"UV_NO_CACHE": "1"}, paths=paths)
         case "poetry":
-            return Fix(kind="poetry-no-cache", installer="poetry", flags=["--no-cache"], paths=paths)
+            return Fix(
+                kind="poetry-no-cache", installer="poetry", flags=["--no-cache"], paths=paths
+            )
         case "wheel":
             return Fix(kind="no-stray-wheels", paths=paths)
         case _:
@@ -246,7 +246,9 @@ def _dead_contributors(m: Measured) -> list[Contributor]:
             continue
         dc = lay.dead_categories
         parts = {"cache": dc.cache, "other": dc.other, **{c: getattr(dc, c) for c in CATEGORIES}}
-        worst = min((k for k, v in parts.items() if v > 0), key=lambda k: (-parts[k], k), default="")
+        worst = min(
+            (k for k, v in parts.items() if v > 0), key=lambda k: (-parts[k], k), default=""
+        )
         items.append(layer_contributor(lay, lay.dead_bytes, category=worst or None))
     return items
 

@@ -12,8 +12,8 @@ import os
 import sys
 import time
 import traceback
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, get_type_hints
 
 import typer
@@ -343,7 +343,10 @@ def _with_rule_flags(command: Callable[..., int]) -> Callable[..., int]:
         annotation = Annotated[str | None, _limit_option(rule)]
         flags.append(
             inspect_module.Parameter(
-                rule.name, inspect_module.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+                rule.name,
+                inspect_module.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=annotation,
             )
         )
         hints[rule.name] = annotation

@@ -78,7 +78,9 @@ def contributor_name(c: Contributor) -> str:
         case "category":
             return c.category or ""
         case "unowned":
-            return f"unowned files in {c.path}" if c.path else "site-packages files of no distribution"
+            return (
+                f"unowned files in {c.path}" if c.path else "site-packages files of no distribution"
+            )
         case "unowned-bytecode":
             return ".pyc of no distribution (standard library, app)"
         case "outside-python":
