@@ -352,7 +352,7 @@ FixKind = Literal[
     "single-environment",
     "slim-package",
 ]
-SkipReason = Literal["needs-baseline", "empty-baseline", "not-installed"]
+SkipReason = Literal["needs-baseline", "empty-baseline", "not-installed", "undefined"]
 
 
 class Contributor(_Model):

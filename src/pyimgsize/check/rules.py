@@ -27,9 +27,21 @@ from pyimgsize.report import (
     Fix,
     InspectReport,
     RuleResult,
+    SkipReason,
 )
 
 __all__ = ["evaluate", "package_verdict", "verdict"]
+
+
+def _skipped(rule: Rule, limit: int | float, reason: SkipReason) -> RuleResult:
+    return RuleResult(
+        rule=rule.name,
+        status="skip",
+        actual=None,
+        limit=limit,
+        unit=rule.unit,
+        skip_reason=reason,
+    )
 
 
 def verdict(
@@ -37,25 +49,12 @@ def verdict(
 ) -> RuleResult:
     """One table rule's verdict."""
     if rule.needs_baseline and baseline is None:
-        return RuleResult(
-            rule=rule.name,
-            status="skip",
-            actual=None,
-            limit=limit,
-            unit=rule.unit,
-            skip_reason="needs-baseline",
-        )
+        return _skipped(rule, limit, "needs-baseline")
     measured = Measured(report, baseline, limit)
     actual = rule.measure(measured)
     if actual is None:
-        return RuleResult(
-            rule=rule.name,
-            status="skip",
-            actual=None,
-            limit=limit,
-            unit=rule.unit,
-            skip_reason="empty-baseline",
-        )
+        # Undefined for this image: growth in percent of an empty baseline, say.
+        return _skipped(rule, limit, "empty-baseline" if rule.needs_baseline else "undefined")
     failed = rule.failed(measured, actual)
     return RuleResult(
         rule=rule.name,

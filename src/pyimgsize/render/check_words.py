@@ -111,7 +111,7 @@ def _skip_message(rule: RuleResult) -> str:
         case "not-installed":
             return f"skipped: {rule.package} is not installed in the image"
         case _:
-            return "skipped"
+            return f"skipped: {rule.rule} is undefined for this image"
 
 
 def _subject(rule: RuleResult) -> str:
