@@ -9,17 +9,20 @@ from __future__ import annotations
 from pyimgsize.report import (
     Cache,
     Categories,
+    CheckReport,
     DeadCategories,
     ImageInfo,
     InspectReport,
     Layer,
     Package,
+    RuleResult,
     SitePackages,
     Totals,
 )
 
 MB = 10**6
 SITE = "/opt/venv/lib/python3.12/site-packages"
+SYSTEM_SITE = "/usr/lib/python3/dist-packages"
 
 
 def package(
@@ -136,3 +139,61 @@ def sample_report(*, ref: str = "docker:app:pr", image_bytes_extra: int = 0) -> 
         ),
         problems=[],
     )
+
+
+# --- scenarios shared by the verdict (data) tests and the wording tests ------------------------
+
+
+def only(report: CheckReport, rule: str) -> RuleResult:
+    """The one result of `rule` in `report`."""
+    matches = [r for r in report.rules if r.rule == rule]
+    assert len(matches) == 1, [r.rule for r in report.rules]
+    return matches[0]
+
+
+def with_caches(*caches: Cache) -> InspectReport:
+    """The sample image with other caches (and their total)."""
+    report = sample_report()
+    report.caches = list(caches)
+    report.totals.cache_bytes = sum(c.bytes for c in caches)
+    return report
+
+
+def mostly_uv_cache() -> InspectReport:
+    return with_caches(
+        Cache(path="/root/.cache/uv", kind="uv", bytes=11 * MB, exclusive_bytes=2 * MB),
+        Cache(path="/root/.cache/pip", kind="pip", bytes=1 * MB, exclusive_bytes=1 * MB),
+    )
+
+
+def non_cache_dead() -> InspectReport:
+    """The pip layer's 30 MB dead are build leftovers, not caches."""
+    report = sample_report()
+    report.layers[1] = layer(1, "/bin/sh -c make", 500 * MB, dead=DeadCategories(other=30 * MB))
+    return report
+
+
+def grown_by_a_new_distribution() -> tuple[InspectReport, InspectReport]:
+    """(baseline, current): +8 MB, of which 4 MB a new distribution (rich), 4 MB outside Python."""
+    baseline = sample_report(ref="docker:app:main")
+    current = sample_report(image_bytes_extra=8 * MB)
+    current.packages.append(package("rich", source=3 * MB, data=1 * MB))
+    current.totals.python_bytes += 4 * MB
+    return baseline, current
+
+
+def grown_in_caches_and_unowned_files() -> tuple[InspectReport, InspectReport]:
+    """(baseline, current): +10 MB: caches +3 MB, unowned site-packages files +3 MB (requests
+    shrank by 1 MB), the rest (5 MB) outside Python."""
+    baseline = sample_report(ref="docker:app:main")
+    current = sample_report(image_bytes_extra=10 * MB)
+    current.totals.cache_bytes += 3 * MB
+    current.totals.python_bytes += 2 * MB  # owned by no distribution
+    current.packages[2] = package("requests", bytecode=1 * MB, source=1 * MB, metadata=1 * MB)
+    return baseline, current
+
+
+def with_two_numpy_installs() -> InspectReport:
+    report = sample_report()
+    report.packages.append(package("numpy", native=10 * MB, site=SYSTEM_SITE))
+    return report

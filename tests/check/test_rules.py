@@ -10,14 +10,21 @@ from typing import Any
 import pytest
 
 from pyimgsize.check import Budget, evaluate
-from pyimgsize.report import Cache, CheckReport, Contributor, DeadCategories, Fix, RuleResult
-from tests.check.samples import MB, SITE, layer, package, sample_report
-
-
-def only(report: CheckReport, rule: str) -> RuleResult:
-    matches = [r for r in report.rules if r.rule == rule]
-    assert len(matches) == 1, [r.rule for r in report.rules]
-    return matches[0]
+from pyimgsize.report import Cache, Contributor, Fix, RuleResult
+from tests.check.samples import (
+    MB,
+    SITE,
+    SYSTEM_SITE,
+    grown_by_a_new_distribution,
+    grown_in_caches_and_unowned_files,
+    mostly_uv_cache,
+    non_cache_dead,
+    only,
+    package,
+    sample_report,
+    with_caches,
+    with_two_numpy_installs,
+)
 
 
 def facts(contributors: list[Contributor], *fields: str) -> list[tuple[Any, ...]]:
@@ -130,16 +137,11 @@ def test_max_cache_lists_caches_and_pip_fix() -> None:
 
 
 def test_max_cache_fix_follows_the_biggest_cache_kind() -> None:
-    report = sample_report()
-    report.caches = [
-        Cache(path="/root/.cache/uv", kind="uv", bytes=11 * MB, exclusive_bytes=2 * MB),
-        Cache(path="/root/.cache/pip", kind="pip", bytes=1 * MB, exclusive_bytes=1 * MB),
-    ]
-    rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
+    rule = only(evaluate(mostly_uv_cache(), Budget(max_cache=0)), "max_cache")
     assert rule.fix is not None
     assert (rule.fix.kind, rule.fix.env) == ("uv-no-cache", {"UV_NO_CACHE": "1"})
-    report.caches = [Cache(path="/w/a.whl", kind="wheel", bytes=12 * MB, exclusive_bytes=0)]
-    rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
+    wheel = Cache(path="/w/a.whl", kind="wheel", bytes=12 * MB, exclusive_bytes=0)
+    rule = only(evaluate(with_caches(wheel), Budget(max_cache=0)), "max_cache")
     assert rule.fix == Fix(kind="no-stray-wheels", paths=["/w/a.whl"])
 
 
@@ -147,18 +149,14 @@ def test_max_cache_zero_allows_nothing_at_all() -> None:
     rule = only(evaluate(sample_report(), Budget(max_cache=0)), "max_cache")
     assert verdict(rule) == ("fail", 12 * MB, 0, "bytes")
 
-    empty = sample_report()
-    empty.caches = [Cache(path="/root/.cache/pip", kind="pip", bytes=0, exclusive_bytes=0)]
-    empty.totals.cache_bytes = 0
+    empty = with_caches(Cache(path="/root/.cache/pip", kind="pip", bytes=0, exclusive_bytes=0))
     rule = only(evaluate(empty, Budget(max_cache=0)), "max_cache")
     assert verdict(rule) == ("fail", 0, 0, "bytes")
     assert rule.contributors == []
     assert rule.fix is not None
     assert rule.fix.paths == ["/root/.cache/pip"]
 
-    clean = sample_report()
-    clean.caches = []
-    clean.totals.cache_bytes = 0
+    clean = with_caches()
     rule = only(evaluate(clean, Budget(max_cache=0)), "max_cache")
     assert (verdict(rule), rule.fix) == (("pass", 0, 0, "bytes"), None)
 
@@ -175,9 +173,7 @@ def test_max_dead_lists_layers_with_their_main_dead_category() -> None:
 
 
 def test_max_dead_fix_for_non_cache_dead_bytes() -> None:
-    report = sample_report()
-    report.layers[1] = layer(1, "/bin/sh -c make", 500 * MB, dead=DeadCategories(other=30 * MB))
-    rule = only(evaluate(report, Budget(max_dead="10MB")), "max_dead")
+    rule = only(evaluate(non_cache_dead(), Budget(max_dead="10MB")), "max_dead")
     assert facts(rule.contributors[:1], "layer", "category") == [("layer", 1, "other", 30 * MB)]
     assert rule.fix == Fix(kind="delete-in-same-run")
 
@@ -199,10 +195,7 @@ def test_growth_rules_are_skipped_without_a_baseline(rule_name: str, unit: str) 
 
 
 def test_max_growth_fails_and_names_what_grew() -> None:
-    baseline = sample_report(ref="docker:app:main")
-    current = sample_report(image_bytes_extra=8 * MB)
-    current.packages.append(package("rich", source=3 * MB, data=1 * MB))
-    current.totals.python_bytes += 4 * MB
+    baseline, current = grown_by_a_new_distribution()
     result = evaluate(current, Budget(max_growth="5MB"), baseline)
     rule = only(result, "max_growth")
     assert verdict(rule) == ("fail", 8 * MB, 5 * MB, "bytes")
@@ -216,11 +209,7 @@ def test_max_growth_fails_and_names_what_grew() -> None:
 
 
 def test_growth_contributors_split_caches_unowned_files_and_the_rest() -> None:
-    baseline = sample_report(ref="docker:app:main")
-    current = sample_report(image_bytes_extra=10 * MB)
-    current.totals.cache_bytes += 3 * MB
-    current.totals.python_bytes += 2 * MB  # owned by no distribution
-    current.packages[2] = package("requests", bytecode=1 * MB, source=1 * MB, metadata=1 * MB)
+    baseline, current = grown_in_caches_and_unowned_files()
     rule = only(evaluate(current, Budget(max_growth=0), baseline), "max_growth")
     # requests shrank by 1 MB: not a contributor to growth; the unowned part grew by 3 MB.
     assert facts(rule.contributors, "path") == [
@@ -311,13 +300,11 @@ def test_package_cap_for_a_missing_distribution_is_skipped_not_failed() -> None:
 
 
 def test_package_cap_sums_every_install_of_a_distribution() -> None:
-    report = sample_report()
-    other = "/usr/lib/python3/dist-packages"
-    report.packages.append(package("numpy", native=10 * MB, site=other))
+    report = with_two_numpy_installs()
     rule = only(evaluate(report, Budget(packages={"numpy": "60MB"})), "packages.numpy")
     assert (rule.status, rule.actual, rule.installs) == ("fail", 63 * MB, 2)
     assert facts(rule.contributors[:1], "category") == [("category", "native", 40 * MB)]
-    assert rule.fix == Fix(kind="single-environment", package="numpy", paths=[SITE, other])
+    assert rule.fix == Fix(kind="single-environment", package="numpy", paths=[SITE, SYSTEM_SITE])
     python = only(evaluate(report, Budget(max_python=1)), "max_python")
     assert facts(python.contributors[1:2], "package", "path") == [
         ("package", "numpy", SITE, 53 * MB)

@@ -11,8 +11,20 @@ import pytest
 from pyimgsize.check import Budget
 from pyimgsize.check import evaluate as evaluate_data
 from pyimgsize.render.check_words import word_check
-from pyimgsize.report import Cache, CheckReport, DeadCategories, InspectReport, RuleResult
-from tests.check.samples import MB, SITE, layer, package, sample_report
+from pyimgsize.report import Cache, CheckReport, InspectReport, RuleResult
+from tests.check.samples import (
+    MB,
+    SITE,
+    grown_by_a_new_distribution,
+    grown_in_caches_and_unowned_files,
+    mostly_uv_cache,
+    non_cache_dead,
+    only,
+    package,
+    sample_report,
+    with_caches,
+    with_two_numpy_installs,
+)
 
 
 def evaluate(
@@ -20,12 +32,6 @@ def evaluate(
 ) -> CheckReport:
     """The verdict, worded."""
     return word_check(evaluate_data(report, budget, baseline))
-
-
-def only(report: CheckReport, rule: str) -> RuleResult:
-    matches = [r for r in report.rules if r.rule == rule]
-    assert len(matches) == 1, [r.rule for r in report.rules]
-    return matches[0]
 
 
 def names(rule: RuleResult) -> list[tuple[str, int]]:
@@ -135,16 +141,11 @@ def test_max_cache_lists_caches_and_pip_remedy() -> None:
 
 
 def test_max_cache_remedy_follows_the_biggest_cache_kind() -> None:
-    report = sample_report()
-    report.caches = [
-        Cache(path="/root/.cache/uv", kind="uv", bytes=11 * MB, exclusive_bytes=2 * MB),
-        Cache(path="/root/.cache/pip", kind="pip", bytes=1 * MB, exclusive_bytes=1 * MB),
-    ]
-    rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
+    rule = only(evaluate(mostly_uv_cache(), Budget(max_cache=0)), "max_cache")
     assert rule.remedy is not None
     assert rule.remedy.startswith("ENV UV_NO_CACHE=1")
-    report.caches = [Cache(path="/w/a.whl", kind="wheel", bytes=12 * MB, exclusive_bytes=0)]
-    rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
+    wheel = Cache(path="/w/a.whl", kind="wheel", bytes=12 * MB, exclusive_bytes=0)
+    rule = only(evaluate(with_caches(wheel), Budget(max_cache=0)), "max_cache")
     assert rule.remedy is not None
     assert "RUN --mount=type=bind" in rule.remedy
 
@@ -154,18 +155,14 @@ def test_max_cache_zero_allows_nothing_at_all() -> None:
     assert (rule.status, rule.actual, rule.limit) == ("fail", 12 * MB, 0)
     assert rule.message.startswith("caches and stray wheels 12.0 MB > 0 B (max_cache = 0 allows")
 
-    empty = sample_report()
-    empty.caches = [Cache(path="/root/.cache/pip", kind="pip", bytes=0, exclusive_bytes=0)]
-    empty.totals.cache_bytes = 0
+    empty = with_caches(Cache(path="/root/.cache/pip", kind="pip", bytes=0, exclusive_bytes=0))
     rule = only(evaluate(empty, Budget(max_cache=0)), "max_cache")
     assert (rule.status, rule.actual, rule.limit) == ("fail", 0, 0)
     assert rule.message == (
         "1 cache or stray wheel present, max_cache = 0 allows none: /root/.cache/pip"
     )
 
-    clean = sample_report()
-    clean.caches = []
-    clean.totals.cache_bytes = 0
+    clean = with_caches()
     rule = only(evaluate(clean, Budget(max_cache=0)), "max_cache")
     assert (rule.status, rule.actual, rule.limit, rule.message) == (
         "pass",
@@ -189,9 +186,7 @@ def test_max_dead_lists_layers_with_their_main_dead_category() -> None:
 
 
 def test_max_dead_remedy_for_non_cache_dead_bytes() -> None:
-    report = sample_report()
-    report.layers[1] = layer(1, "/bin/sh -c make", 500 * MB, dead=DeadCategories(other=30 * MB))
-    rule = only(evaluate(report, Budget(max_dead="10MB")), "max_dead")
+    rule = only(evaluate(non_cache_dead(), Budget(max_dead="10MB")), "max_dead")
     assert names(rule)[0] == ("layer 1: RUN make (mostly other)", 30 * MB)
     assert rule.remedy is not None
     assert rule.remedy.startswith("delete files in the same RUN that creates them")
@@ -208,10 +203,7 @@ def test_growth_rules_are_skipped_without_a_baseline(rule_name: str) -> None:
 
 
 def test_max_growth_fails_and_names_what_grew() -> None:
-    baseline = sample_report(ref="docker:app:main")
-    current = sample_report(image_bytes_extra=8 * MB)
-    current.packages.append(package("rich", source=3 * MB, data=1 * MB))
-    current.totals.python_bytes += 4 * MB
+    baseline, current = grown_by_a_new_distribution()
     result = evaluate(current, Budget(max_growth="5MB"), baseline)
     rule = only(result, "max_growth")
     assert (rule.status, rule.actual, rule.limit) == ("fail", 8 * MB, 5 * MB)
@@ -230,11 +222,7 @@ def test_max_growth_fails_and_names_what_grew() -> None:
 
 
 def test_growth_contributors_split_caches_unowned_files_and_the_rest() -> None:
-    baseline = sample_report(ref="docker:app:main")
-    current = sample_report(image_bytes_extra=10 * MB)
-    current.totals.cache_bytes += 3 * MB
-    current.totals.python_bytes += 2 * MB  # owned by no distribution
-    current.packages[2] = package("requests", bytecode=1 * MB, source=1 * MB, metadata=1 * MB)
+    baseline, current = grown_in_caches_and_unowned_files()
     rule = only(evaluate(current, Budget(max_growth=0), baseline), "max_growth")
     # requests shrank by 1 MB: not a contributor to growth; the unowned part grew by 3 MB.
     assert names(rule) == [
@@ -313,8 +301,7 @@ def test_package_cap_for_a_missing_distribution_is_skipped_not_failed() -> None:
 
 
 def test_package_cap_sums_every_install_of_a_distribution() -> None:
-    report = sample_report()
-    report.packages.append(package("numpy", native=10 * MB, site="/usr/lib/python3/dist-packages"))
+    report = with_two_numpy_installs()
     rule = only(evaluate(report, Budget(packages={"numpy": "60MB"})), "packages.numpy")
     assert (rule.status, rule.actual) == ("fail", 63 * MB)
     assert rule.message.startswith("numpy (2 installs) 63.0 MB > 60.0 MB: native 40.0 MB")
