@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fixtures import Image, Layer, write_docker_archive
+from pyimgsize.analyzers import CONTENT_WANTED
 from pyimgsize.api import inspect
 from pyimgsize.fs.merge import File as FileNode
 from pyimgsize.fs.merge import MergedFS, Symlink, merge
@@ -64,7 +65,7 @@ def merged(*layers: Layer) -> MergedFS:
     """The merged filesystem of the layers, read from their tars."""
     return merge(
         [
-            read_layer(FileStream(io.BytesIO(layer.tar)), f"layer {i}")
+            read_layer(FileStream(io.BytesIO(layer.tar)), f"layer {i}", wants=CONTENT_WANTED)
             for i, layer in enumerate(layers)
         ]
     )

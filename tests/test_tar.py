@@ -44,8 +44,10 @@ from fixtures.tarwriter import (
 )
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
 from pyimgsize.findings import Finding
-from pyimgsize.layers.reader import Entry, Kind, LayerData, normalize, read_layer
-from pyimgsize.layers.stream import ByteStream, FileStream, IterStream, sniff
+from pyimgsize.layers.content import NO_CONTENT, ContentSelector, MetadataFile
+from pyimgsize.layers.reader import Entry, Kind, LayerData, read_layer
+from pyimgsize.layers.sniff import sniff
+from pyimgsize.layers.stream import ByteStream, FileStream, IterStream
 from pyimgsize.layers.tar import iter_tar
 
 WHAT = "layer 7 (sha256:0123456789ab)"
@@ -89,30 +91,6 @@ def file_bytes(data: LayerData) -> int:
 # --- names --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("usr/bin/python3", ("usr/bin/python3", False)),
-        ("usr/lib/", ("usr/lib", False)),
-        ("./usr/lib/", ("usr/lib", False)),
-        ("./", ("", False)),
-        (".", ("", False)),
-        ("", ("", False)),
-        ("a//b///c", ("a/b/c", False)),
-        ("a/./b/.", ("a/b", False)),
-        ("a/b/../c", ("a/c", False)),
-        ("a/..", ("", False)),
-        ("..foo/.bar", ("..foo/.bar", False)),
-        ("/etc/passwd", ("etc/passwd", True)),
-        ("../../etc/passwd", ("etc/passwd", True)),
-        ("a/../../etc/passwd", ("etc/passwd", True)),
-        ("..", ("", True)),
-    ],
-)
-def test_normalize(name: str, expected: tuple[str, bool]) -> None:
-    assert normalize(name) == expected
-
-
 def test_dot_slash_prefix_on_names_and_hardlink_targets(open_stream: StreamFactory) -> None:
     layer = Layer(
         [File("usr/bin/perl5.36.0", 3000), Hardlink("usr/bin/perl", "usr/bin/perl5.36.0")],
@@ -126,7 +104,7 @@ def test_dot_slash_prefix_on_names_and_hardlink_targets(open_stream: StreamFacto
         ("./usr/bin/perl5.36.0", ""),
         ("./usr/bin/perl", "./usr/bin/perl5.36.0"),
     ]
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert summary(data) == [
         ("usr", Kind.DIR, 0, None),
         ("usr/bin", Kind.DIR, 0, None),
@@ -149,7 +127,7 @@ def test_long_names_and_link_names(
         entries += [Hardlink(deep + "hardlinked_copy_of_the_extension.so", name)]
         entries += [Symlink("opt/link", name)]
     layer = Layer(entries, tar_format=tar_format)
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     got = by_path(data)
     assert got[name].kind is Kind.FILE
     assert got[name].size == 4321
@@ -164,7 +142,7 @@ def test_long_names_and_link_names(
 
 def test_non_ascii_names_use_pax_records(open_stream: StreamFactory) -> None:
     layer = Layer([File("usr/share/doc/café/naïve.txt", 10)])
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert by_path(data)["usr/share/doc/café/naïve.txt"].size == 10
 
 
@@ -172,7 +150,7 @@ def test_global_pax_header_is_not_an_entry(open_stream: StreamFactory) -> None:
     layer = Layer(
         [GlobalHeader({"comment": "0123456789abcdef"}), File("app/main.py", 55)],
     )
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert summary(data) == [("app", Kind.DIR, 0, None), ("app/main.py", Kind.FILE, 55, None)]
 
 
@@ -189,7 +167,7 @@ def test_global_pax_records_are_not_applied_to_later_members(
         ],
         auto_dirs=False,
     )
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert summary(data) == [("a", Kind.FILE, 1000, None), ("b", Kind.HARDLINK, 0, "a")]
 
 
@@ -201,7 +179,7 @@ def test_pre_posix_directory_is_a_regular_name_with_a_slash(open_stream: StreamF
     tar = v7 + END_OF_ARCHIVE
     with tarfile.open(fileobj=io.BytesIO(tar)) as t:
         assert [m.isdir() for m in t.getmembers()] == [True, False, False]
-    assert summary(read_layer(open_stream(tar), WHAT)) == [
+    assert summary(read_layer(open_stream(tar), WHAT, wants=NO_CONTENT)) == [
         ("olddir", Kind.DIR, 0, None),
         ("olddir/f", Kind.FILE, 3, None),
         ("plain", Kind.FILE, 0, None),
@@ -228,7 +206,7 @@ def test_every_entry_kind(open_stream: StreamFactory) -> None:
     for m in layer.members:
         write_entry(tar, m)
     tar.add("dev/initctl", b"6", mode=0o600)  # a FIFO
-    data = read_layer(open_stream(tar.close()), WHAT)
+    data = read_layer(open_stream(tar.close()), WHAT, wants=NO_CONTENT)
     assert summary(data) == [
         ("etc", Kind.DIR, 0, None),
         ("etc/hosts", Kind.FILE, 120, None),
@@ -252,7 +230,7 @@ def test_whiteouts_and_opaque_markers(open_stream: StreamFactory) -> None:
     tar.add("a/.wh..wh.plnk", REGTYPE, mode=0o600)  # AUFS bookkeeping: not content
     tar.add("a/.wh.", REGTYPE, mode=0o600)  # invalid bare whiteout
     tar.add("a/keep.wh.txt", REGTYPE, data=b"x" * 9)
-    data = read_layer(open_stream(tar.close()), WHAT)
+    data = read_layer(open_stream(tar.close()), WHAT, wants=NO_CONTENT)
     assert summary(data) == [
         ("a", Kind.DIR, 0, None),
         ("a", Kind.OPAQUE, 0, None),
@@ -266,7 +244,7 @@ def test_whiteouts_and_opaque_markers(open_stream: StreamFactory) -> None:
 
 def test_fixture_whiteouts_with_dot_slash_prefix(open_stream: StreamFactory) -> None:
     layer = Layer([Opaque("usr/lib"), Whiteout("usr/bin/tool")], prefix="./")
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     kinds = [(e.path, e.kind) for e in data.entries if e.kind in (Kind.WHITEOUT, Kind.OPAQUE)]
     assert kinds == [("usr/lib", Kind.OPAQUE), ("usr/bin/tool", Kind.WHITEOUT)]
 
@@ -280,7 +258,7 @@ def test_estargz_bookkeeping_at_the_root_is_ignored(open_stream: StreamFactory) 
             File("stargz.index.json", 300),
         ]
     )
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert sorted(by_path(data)) == ["app", "app/stargz.index.json", "app/x"]
     assert file_bytes(data) == 15
 
@@ -294,7 +272,7 @@ def test_unsafe_names_are_kept_inside_the_root_with_a_problem(open_stream: Strea
         ],
         auto_dirs=False,
     )
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert summary(data) == [
         ("tmp/pwned", Kind.FILE, 11, None),
         ("etc/cron.d/evil", Kind.FILE, 13, None),
@@ -311,14 +289,14 @@ def test_absolute_root_entry_is_the_root(open_stream: StreamFactory) -> None:
     tar.add("../", b"5", mode=0o755)
     tar.add("/etc/", b"5", mode=0o755)
     tar.add("/etc/x", REGTYPE, data=b"abc")
-    data = read_layer(open_stream(tar.close()), WHAT)
+    data = read_layer(open_stream(tar.close()), WHAT, wants=NO_CONTENT)
     assert summary(data) == [("etc", Kind.DIR, 0, None), ("etc/x", Kind.FILE, 3, None)]
     assert [f.path for f in data.problems] == ["etc", "etc/x"]
 
 
 def test_duplicate_paths_are_all_reported_in_order(open_stream: StreamFactory) -> None:
     layer = Layer([File("a", 10), File("a", 30)], auto_dirs=False)
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert summary(data) == [("a", Kind.FILE, 10, None), ("a", Kind.FILE, 30, None)]
 
 
@@ -334,7 +312,7 @@ def test_sparse_files_count_stored_bytes(
     many = Sparse("var/many", 1 << 22, tuple((i * 8192, 512) for i in range(30)), form=form)
     hole = Sparse("var/hole", 5 << 20, form=form)  # all hole
     layer = Layer([few, many, hole, File("var/after", 77)])
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     got = by_path(data)
     assert got["var/few"].size == 1124 == few.stored_size
     assert got["var/many"].size == 30 * 512 == many.stored_size
@@ -382,7 +360,7 @@ def test_pax_sparse_0x_formats(minor: str, open_stream: StreamFactory) -> None:
     else:
         tar.add("data/GNUSparseFile.0/sparse.bin", REGTYPE, data=stored, records=records)
     tar.add("data/next", REGTYPE, data=b"n" * 3)
-    data = read_layer(open_stream(tar.close()), WHAT)
+    data = read_layer(open_stream(tar.close()), WHAT, wants=NO_CONTENT)
     assert summary(data) == [
         ("data/sparse.bin", Kind.FILE, 650, None),
         ("data/next", Kind.FILE, 3, None),
@@ -403,7 +381,9 @@ def test_base256_size_field(open_stream: StreamFactory) -> None:
     block = bytearray(header_block(name=b"big", typeflag=REGTYPE, size=0, magic=GNU_MAGIC))
     block[124:136] = b"\x80" + (700).to_bytes(11, "big")  # GNU base-256
     tar = _with_checksum(block) + data + pad(700) + END_OF_ARCHIVE
-    assert summary(read_layer(open_stream(tar), WHAT)) == [("big", Kind.FILE, 700, None)]
+    assert summary(read_layer(open_stream(tar), WHAT, wants=NO_CONTENT)) == [
+        ("big", Kind.FILE, 700, None)
+    ]
 
 
 def test_pre_posix_v7_header(open_stream: StreamFactory) -> None:
@@ -411,7 +391,9 @@ def test_pre_posix_v7_header(open_stream: StreamFactory) -> None:
     assert block[257:265] == bytes(8)
     tar = block + b"hello" + pad(5) + END_OF_ARCHIVE
     assert sniff(tar[:512]) == "tar"
-    assert summary(read_layer(open_stream(tar), WHAT)) == [("old/file", Kind.FILE, 5, None)]
+    assert summary(read_layer(open_stream(tar), WHAT, wants=NO_CONTENT)) == [
+        ("old/file", Kind.FILE, 5, None)
+    ]
 
 
 def test_signed_checksum_is_accepted(open_stream: StreamFactory) -> None:
@@ -421,7 +403,7 @@ def test_signed_checksum_is_accepted(open_stream: StreamFactory) -> None:
     signed = sum(b - 256 if b > 127 else b for b in block)
     block[148:156] = b"%06o\0 " % signed
     tar = bytes(block) + b"x" + pad(1) + END_OF_ARCHIVE
-    data = read_layer(open_stream(tar), WHAT)
+    data = read_layer(open_stream(tar), WHAT, wants=NO_CONTENT)
     assert [(e.kind, e.size) for e in data.entries] == [(Kind.FILE, 1)]
 
 
@@ -429,28 +411,28 @@ def test_signed_checksum_is_accepted(open_stream: StreamFactory) -> None:
 
 
 def test_empty_layer(open_stream: StreamFactory) -> None:
-    data = read_layer(open_stream(END_OF_ARCHIVE), WHAT)
+    data = read_layer(open_stream(END_OF_ARCHIVE), WHAT, wants=NO_CONTENT)
     assert (data.entries, data.tar_bytes, data.compression) == ([], 1024, "tar")
     assert data.compressed_bytes is None
 
 
 def test_single_zero_block_at_the_end_is_tolerated(open_stream: StreamFactory) -> None:
     tar = build_tar([File("a", 10)])[:-BLOCK]
-    data = read_layer(open_stream(tar), WHAT)
+    data = read_layer(open_stream(tar), WHAT, wants=NO_CONTENT)
     assert summary(data) == [("a", Kind.FILE, 10, None)]
 
 
 def test_blocking_factor_padding_after_the_marker(open_stream: StreamFactory) -> None:
     tar = build_tar([File("a", 10)])
     padded = tar + bytes(10240 - len(tar) % 10240)
-    data = read_layer(open_stream(padded), WHAT)
+    data = read_layer(open_stream(padded), WHAT, wants=NO_CONTENT)
     assert summary(data) == [("a", Kind.FILE, 10, None)]
     assert data.tar_bytes == len(padded) == 10240
 
 
 def test_tar_bytes_counts_headers_and_padding(open_stream: StreamFactory) -> None:
     layer = Layer([File("a/b", 1), File("a/c", 513)])
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     # dir a/ (512), a/b (512 + 512), a/c (512 + 1024), end marker (1024)
     assert data.tar_bytes == len(layer.tar) == 4096
 
@@ -472,7 +454,7 @@ def test_bad_checksum_mid_layer_is_corrupt_not_smaller(open_stream: StreamFactor
     with tarfile.open(fileobj=io.BytesIO(damaged)) as t:
         assert [m.name for m in t.getmembers()] == ["a"]
     with pytest.raises(CorruptLayer, match=r"^layer 7 \(sha256:0123456789ab\): bad tar header"):
-        read_layer(open_stream(damaged), WHAT)
+        read_layer(open_stream(damaged), WHAT, wants=NO_CONTENT)
 
 
 def test_zero_block_mid_layer_is_corrupt_not_smaller(open_stream: StreamFactory) -> None:
@@ -482,7 +464,7 @@ def test_zero_block_mid_layer_is_corrupt_not_smaller(open_stream: StreamFactory)
     with tarfile.open(fileobj=io.BytesIO(damaged)) as t:
         assert [m.name for m in t.getmembers()] == ["a"]
     with pytest.raises(CorruptLayer, match="zero block in mid-archive"):
-        read_layer(open_stream(damaged), WHAT)
+        read_layer(open_stream(damaged), WHAT, wants=NO_CONTENT)
 
 
 @pytest.mark.parametrize(
@@ -499,25 +481,25 @@ def test_zero_block_mid_layer_is_corrupt_not_smaller(open_stream: StreamFactory)
 def test_truncated_layer(cut: int, message: str, open_stream: StreamFactory) -> None:
     tar = _three_files()[:cut]
     with pytest.raises((CorruptLayer, UnsupportedMediaType), match=message):
-        read_layer(open_stream(tar), WHAT)
+        read_layer(open_stream(tar), WHAT, wants=NO_CONTENT)
 
 
 def test_truncated_padding_is_corrupt(open_stream: StreamFactory) -> None:
     tar = build_tar([File("a", 10)])
     with pytest.raises(CorruptLayer, match=r"truncated \(padding after 'a'\)"):
-        read_layer(open_stream(tar[: 512 + 100]), WHAT)
+        read_layer(open_stream(tar[: 512 + 100]), WHAT, wants=NO_CONTENT)
 
 
 def test_negative_or_malformed_size_is_corrupt(open_stream: StreamFactory) -> None:
     block = bytearray(header_block(name=b"x", typeflag=REGTYPE, size=0))
     block[124:136] = b"9999999999\0\0"  # not octal
     with pytest.raises(CorruptLayer, match="malformed number"):
-        read_layer(open_stream(_with_checksum(block) + END_OF_ARCHIVE), WHAT)
+        read_layer(open_stream(_with_checksum(block) + END_OF_ARCHIVE), WHAT, wants=NO_CONTENT)
 
 
 def test_not_a_tar_blob() -> None:
     with pytest.raises(UnsupportedMediaType, match=r"^layer 7 .*: not a tar, gzip or zstd blob"):
-        read_layer(seekable(b"PK\x03\x04" + bytes(600)), WHAT)
+        read_layer(seekable(b"PK\x03\x04" + bytes(600)), WHAT, wants=NO_CONTENT)
 
 
 # --- compression ----------------------------------------------------------------------------
@@ -534,13 +516,13 @@ def test_compressed_blobs_are_sniffed(kind: str, open_stream: StreamFactory) -> 
         blob = gzip.compress(layer.tar, mtime=0)
     else:
         blob = zstandard.ZstdCompressor(level=3).compress(layer.tar)
-    data = read_layer(open_stream(blob), WHAT, blob_size=len(blob))
+    data = read_layer(open_stream(blob), WHAT, wants=NO_CONTENT, blob_size=len(blob))
     assert data.compression == kind
     assert data.compressed_bytes == len(blob)
     assert data.tar_bytes == len(layer.tar)
     assert file_bytes(data) == 51_234
     # without blob_size: what the decompressor consumed
-    again = read_layer(open_stream(blob), WHAT)
+    again = read_layer(open_stream(blob), WHAT, wants=NO_CONTENT)
     assert again.compressed_bytes == len(blob)
 
 
@@ -551,12 +533,12 @@ def test_multi_member_gzip_and_multi_frame_zstd(open_stream: StreamFactory) -> N
     cctx = zstandard.ZstdCompressor()
     multi_zstd = cctx.compress(tar[:half]) + cctx.compress(tar[half:])
     for blob in (multi_gzip, multi_zstd):
-        assert file_bytes(read_layer(open_stream(blob), WHAT)) == 51_234
+        assert file_bytes(read_layer(open_stream(blob), WHAT, wants=NO_CONTENT)) == 51_234
 
 
 def test_plain_tar_has_no_compressed_size(open_stream: StreamFactory) -> None:
     tar = _layer_for_compression().tar
-    data = read_layer(open_stream(tar), WHAT, blob_size=len(tar))
+    data = read_layer(open_stream(tar), WHAT, wants=NO_CONTENT, blob_size=len(tar))
     assert (data.compression, data.compressed_bytes) == ("tar", None)
 
 
@@ -564,13 +546,13 @@ def test_corrupt_gzip_names_the_layer(open_stream: StreamFactory) -> None:
     blob = bytearray(gzip.compress(_layer_for_compression().tar, mtime=0))
     blob[-6] ^= 0xFF  # the CRC32 in the trailer
     with pytest.raises(CorruptLayer, match=r"^layer 7 \(sha256:0123456789ab\): gzip data is"):
-        read_layer(open_stream(bytes(blob)), WHAT)
+        read_layer(open_stream(bytes(blob)), WHAT, wants=NO_CONTENT)
 
 
 def test_truncated_gzip(open_stream: StreamFactory) -> None:
     blob = gzip.compress(_layer_for_compression().tar, mtime=0)
     with pytest.raises(CorruptLayer, match="gzip data is corrupt or truncated"):
-        read_layer(open_stream(blob[: len(blob) // 2]), WHAT)
+        read_layer(open_stream(blob[: len(blob) // 2]), WHAT, wants=NO_CONTENT)
 
 
 def test_corrupt_zstd_frame(open_stream: StreamFactory) -> None:
@@ -581,51 +563,49 @@ def test_corrupt_zstd_frame(open_stream: StreamFactory) -> None:
     assert blob[:4] == tar_blob[:4] == b"\x28\xb5\x2f\xfd"
     tar_blob[-2] ^= 0xFF  # the content checksum
     with pytest.raises(CorruptLayer, match="zstd data is corrupt or truncated"):
-        read_layer(open_stream(bytes(tar_blob)), WHAT)
+        read_layer(open_stream(bytes(tar_blob)), WHAT, wants=NO_CONTENT)
 
 
 def test_truncated_zstd(open_stream: StreamFactory) -> None:
     blob = zstandard.ZstdCompressor().compress(_layer_for_compression().tar)
     with pytest.raises(CorruptLayer, match=r"^layer 7 "):
-        read_layer(open_stream(blob[: len(blob) // 2]), WHAT)
+        read_layer(open_stream(blob[: len(blob) // 2]), WHAT, wants=NO_CONTENT)
 
 
 # --- metadata capture -----------------------------------------------------------------------
 
 
-def test_only_small_metadata_files_are_captured(open_stream: StreamFactory) -> None:
+def test_only_the_files_the_selector_wants_are_captured(open_stream: StreamFactory) -> None:
     site = "usr/lib/python3.11/site-packages"
     layer = Layer(
         [
             File(f"{site}/foo-1.0.dist-info/RECORD", data=b"foo/__init__.py,,\n"),
-            File(f"{site}/foo-1.0.dist-info/METADATA", data=b"Name: foo\n"),
-            File(f"{site}/foo-1.0.dist-info/INSTALLER", data=b"uv"),
             File(f"{site}/foo-1.0.dist-info/LICENSE", 300),
-            File(f"{site}/foo/__init__.py", 40),
             File(f"{site}/foo/RECORD", 7),  # not inside a .dist-info
-            File(f"{site}/bar-2.0.egg-info/installed-files.txt", data=b"../bar.py\n"),
-            File(f"{site}/baz-3.0-py3.11.egg-info", data=b"Name: baz\n"),
-            File("opt/venv/pyvenv.cfg", data=b"home = /usr/bin\n"),
             File("var/lib/dpkg/info/python3.list", data=b"/usr/bin/python3\n"),
             File("var/lib/dpkg/info/python3.md5sums", 64),
         ]
     )
-    data = read_layer(open_stream(layer.tar), WHAT)
+    wants = ContentSelector(
+        [
+            MetadataFile("RECORD", within="*.dist-info"),
+            MetadataFile("*.list", within="var/lib/dpkg/info"),
+        ]
+    )
+    data = read_layer(open_stream(layer.tar), WHAT, wants=wants)
     captured = {e.path: e.data for e in data.entries if e.data is not None}
     assert captured == {
         f"{site}/foo-1.0.dist-info/RECORD": b"foo/__init__.py,,\n",
-        f"{site}/foo-1.0.dist-info/METADATA": b"Name: foo\n",
-        f"{site}/foo-1.0.dist-info/INSTALLER": b"uv",
-        f"{site}/bar-2.0.egg-info/installed-files.txt": b"../bar.py\n",
-        f"{site}/baz-3.0-py3.11.egg-info": b"Name: baz\n",
-        "opt/venv/pyvenv.cfg": b"home = /usr/bin\n",
         "var/lib/dpkg/info/python3.list": b"/usr/bin/python3\n",
     }
+    nothing = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
+    assert [e.data for e in nothing.entries] == [None] * len(nothing.entries)
+    assert summary(nothing) == summary(data)
 
 
 def test_many_unsafe_names_are_listed_then_counted(open_stream: StreamFactory) -> None:
     layer = Layer([File(f"/abs/f{i}", 1) for i in range(25)], auto_dirs=False)
-    data = read_layer(open_stream(layer.tar), WHAT)
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert len(data.entries) == 25
     assert [f.path for f in data.problems] == [f"abs/f{i}" for i in range(20)] + [None]
     assert data.problems[-1].message.startswith("... and 5 more entries pointing outside the root")

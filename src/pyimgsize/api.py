@@ -36,11 +36,11 @@ def inspect(
     (os/arch[/variant]) picks from a multi-platform index (default: this machine's); `pull`
     lets the engine source pull an image it does not have.
     """
-    from pyimgsize.analyzers import analyze
+    from pyimgsize.analyzers import CONTENT_WANTED, analyze
     from pyimgsize.sources import open_source
 
     source = open_source(ref, image=image, platform=platform, pull=pull)
-    loaded = source.load(progress=progress)
+    loaded = source.load(wants=CONTENT_WANTED, progress=progress)
     return analyze(loaded)
 
 

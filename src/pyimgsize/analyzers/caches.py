@@ -16,14 +16,12 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from pyimgsize.analyzers.context import Context
+from pyimgsize.fs.index import DPKG_LISTS, FileIndex, InodeSet
 from pyimgsize.fs.merge import Dir, File, MergedFS
-from pyimgsize.layers.reader import normalize
-from pyimgsize.report import CacheKind
-
-if TYPE_CHECKING:
-    from pyimgsize.analyzers.python import FileIndex
+from pyimgsize.paths import normalize
+from pyimgsize.report import Cache, CacheKind
 
 _LOCATIONS: dict[str, CacheKind] = {"pip": "pip", "uv": "uv", "pypoetry": "poetry"}
 _ENV_VARS: tuple[tuple[str, CacheKind], ...] = (
@@ -147,3 +145,52 @@ def dead_cache_prefixes(dead_paths: Iterable[str], fs: MergedFS) -> tuple[str, .
         if kind_by_layout(names.union(visible)) is not None:
             out.append(f"{d}/")
     return tuple(sorted(out))
+
+
+def _exclusive_bytes(found: FoundCache, inodes: InodeSet, index: FileIndex) -> int:
+    """Bytes of the inodes with no link outside the cache: what deleting it would save."""
+    prefix = f"{found.path}/"
+    exclusive = 0
+    for key, (inode, _path) in inodes.items():
+        links = index.inode_paths[key]
+        if found.kind == "wheel":
+            inside = all(link == found.path for link in links)
+        else:
+            inside = all(link.startswith(prefix) for link in links)
+        if inside:
+            exclusive += inode.size
+    return exclusive
+
+
+class CachesAnalyzer:
+    """Reads `owners`; sets `caches`, `cache_inodes` and `dead_cache_prefixes`."""
+
+    metadata = (DPKG_LISTS,)  # a wheel that an OS package lists is not a stray wheel
+
+    def run(self, ctx: Context) -> None:
+        found = find_caches(ctx.fs, ctx.index, ctx.env, ctx.owners)
+        sets: list[InodeSet] = []
+        for c in found:
+            inodes = InodeSet.of(c.paths, ctx.index)
+            sets.append(inodes)
+            ctx.caches.append(
+                Cache(
+                    path=f"/{c.path}",
+                    kind=c.kind,
+                    bytes=inodes.bytes,
+                    exclusive_bytes=_exclusive_bytes(c, inodes, ctx.index),
+                    files=len(inodes),
+                )
+            )
+        ctx.cache_inodes = InodeSet.union(sets)
+        dead_paths = [
+            inode.dead_path
+            for stored in ctx.fs.inodes_by_layer
+            for inode in stored
+            if inode.links == 0 and inode.dead_path
+        ]
+        ctx.dead_cache_prefixes = (
+            tuple(f"{c.path}/" for c in found if c.kind != "wheel")
+            + dead_cache_prefixes(dead_paths, ctx.fs)
+            + tuple(f"{d}/" for d, _kind in configured_cache_dirs(ctx.env))
+        )

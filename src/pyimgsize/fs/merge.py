@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from pyimgsize.findings import Finding
 from pyimgsize.layers.reader import Entry, Kind, LayerData
+from pyimgsize.paths import join
 
 
 class Inode:
@@ -98,7 +99,7 @@ class MergedFS:
                 node = self._lookup_literal(e.path)
                 if isinstance(node, Dir):
                     for name in list(node.children):
-                        self._remove(node, name, _join(e.path, name))
+                        self._remove(node, name, join(e.path, name))
             elif e.kind is Kind.WHITEOUT:
                 parent_path, _, name = e.path.rpartition("/")
                 parent = self._lookup_literal(parent_path)
@@ -175,7 +176,7 @@ class MergedFS:
             return node
         walked = ""
         for part in path.split("/"):
-            walked = _join(walked, part)
+            walked = join(walked, part)
             child = node.children.get(part)
             if isinstance(child, Dir):
                 node = child
@@ -217,7 +218,7 @@ class MergedFS:
                 if n.inode.links == 0:
                     n.inode.dead_path = p
             elif isinstance(n, Dir):
-                stack.extend((c, _join(p, k)) for k, c in n.children.items())
+                stack.extend((c, join(p, k)) for k, c in n.children.items())
 
     # --- lookups in the merged view --------------------------------------------------------
 
@@ -288,16 +289,12 @@ class MergedFS:
                 yield path, node
             if isinstance(node, Dir):
                 for name in sorted(node.children, reverse=True):
-                    stack.append((_join(path, name), node.children[name]))
+                    stack.append((join(path, name), node.children[name]))
 
     def files(self) -> Iterator[tuple[str, File]]:
         for path, node in self.walk():
             if isinstance(node, File):
                 yield path, node
-
-
-def _join(parent: str, name: str) -> str:
-    return f"{parent}/{name}" if parent else name
 
 
 def merge(layers: list[LayerData]) -> MergedFS:

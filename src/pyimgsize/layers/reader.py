@@ -1,8 +1,9 @@
 """Read one layer blob (plain tar, gzip or zstd, sniffed) into a light per-layer summary.
 
-Only headers are kept, plus the contents of the small metadata files the Python analysis needs
-(RECORD, METADATA, INSTALLER, installed-files.txt, PKG-INFO, pyvenv.cfg, dpkg `.list` files).
-Everything else is skipped (by seeking where the input allows).
+Only headers are kept, plus the contents of the small metadata files the caller asks for
+(`wants`, a `ContentSelector` built from what the analyzers declare: RECORD, METADATA,
+installed-files.txt, dpkg `.list` files, ...). Everything else is skipped (by seeking where the
+input allows).
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from typing import cast
 
 from pyimgsize.errors import CorruptLayer, UnsupportedMediaType
 from pyimgsize.findings import Finding
+from pyimgsize.layers.content import ContentSelector
+from pyimgsize.layers.sniff import sniff
 from pyimgsize.layers.stream import (
     BoundedStream,
     ByteStream,
     DecompressStream,
     PeekStream,
     PositionalStream,
-    sniff,
 )
 from pyimgsize.layers.tar import DIRECTORY, HARDLINK, SYMLINK, iter_tar
+from pyimgsize.paths import normalize
 
 
 class Kind(IntEnum):
@@ -57,7 +60,6 @@ class LayerData:
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
-_METADATA_NAMES = frozenset({"RECORD", "METADATA", "PKG-INFO", "INSTALLER", "installed-files.txt"})
 _META_LIMIT = 32 << 20
 _UNSAFE_LISTED = 20
 # eStargz / zstd:chunked bookkeeping entries at the layer root (not filesystem content)
@@ -66,54 +68,19 @@ _LAYER_ROOT_IGNORED = frozenset(
 )
 
 
-def normalize(name: str) -> tuple[str, bool]:
-    """Normalise a tar name to a root-relative key ("" is the root).
-
-    Strips `./` and `/` prefixes and trailing slashes, collapses `//` and `.`, resolves `..`
-    lexically without escaping the root. Returns (path, escaped) where escaped says a `..` tried
-    to leave the root or the name was absolute — worth a problem, never an escape.
-    """
-    if (
-        not name.startswith(("/", "./", "../"))
-        and name not in (".", "..")
-        and "//" not in name
-        and "/." not in name
-    ):
-        return name.rstrip("/"), False  # the common case: already clean
-    escaped = name.startswith("/")
-    parts: list[str] = []
-    for part in name.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts:
-                parts.pop()
-            else:
-                escaped = True
-            continue
-        parts.append(part)
-    return "/".join(parts), escaped
-
-
-def wants_content(path: str) -> bool:
-    """Small metadata files whose contents the Python analysis reads."""
-    parent, _, base = path.rpartition("/")
-    if base in _METADATA_NAMES:
-        return parent.endswith((".dist-info", ".egg-info"))
-    if base == "pyvenv.cfg":
-        return True
-    if base.endswith(".egg-info"):
-        return True  # single-file egg-info (distutils): PKG-INFO contents
-    return parent == "var/lib/dpkg/info" and base.endswith(".list")
-
-
 Progress = Callable[[int], None]
 
 
 def read_layer(
-    blob: ByteStream, what: str, *, blob_size: int | None = None, progress: Progress | None = None
+    blob: ByteStream,
+    what: str,
+    *,
+    wants: ContentSelector,
+    blob_size: int | None = None,
+    progress: Progress | None = None,
 ) -> LayerData:
-    """Summarise one layer blob. `what` names it in errors ("layer 3 (sha256:ab12…)")."""
+    """Summarise one layer blob. `what` names it in errors ("layer 3 (sha256:ab12…)"); `wants`
+    says which regular files' contents to keep (the rest is skipped)."""
     # A file region or an archive member can be peeked at and counts what it consumed; any
     # other stream goes through a PeekStream and a counting wrapper.
     mem = blob if isinstance(blob, PositionalStream | BoundedStream) else None
@@ -196,7 +163,7 @@ def read_layer(
             entries.append(Entry(path, Kind.OTHER))
         else:  # regular, contiguous, sparse, and unknown types (read as regular, per POSIX)
             data = None
-            if wants_content(path):
+            if wants(path):
                 data = m.read_all(_META_LIMIT)
                 if data is None and m.stored > _META_LIMIT:
                     problems.append(

@@ -352,25 +352,3 @@ def _skip_by_reading(stream: ByteStream, n: int) -> int:
             break
         skipped += len(chunk)
     return skipped
-
-
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
-def sniff(head: bytes) -> str:
-    """'gzip', 'zstd', 'tar' or 'unknown' from a blob's first bytes (at least 512 for tar)."""
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(ZSTD_MAGIC):
-        return "zstd"
-    if len(head) >= 512:
-        if head[257:262] == b"ustar":
-            return "tar"
-        if head[:512] == bytes(512):
-            return "tar"  # an empty layer: just the end-of-archive marker
-        from pyimgsize.layers.tar import header_checksum_ok
-
-        if header_checksum_ok(head[:512]):
-            return "tar"  # a pre-POSIX (v7) header
-    return "unknown"

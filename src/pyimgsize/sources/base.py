@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pyimgsize.findings import Finding
+from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import LayerData
 from pyimgsize.report import SourceKind
 
@@ -54,6 +55,10 @@ class LoadedImage:
 
 
 class ImageSource(Protocol):
-    """Where an image's bytes come from. `load` reads every layer in one streaming pass."""
+    """Where an image's bytes come from. `load` reads every layer in one streaming pass,
+    keeping the contents of the files `wants` selects (the analyzers' metadata files) and only
+    the headers of every other file."""
 
-    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage: ...
+    def load(
+        self, *, wants: ContentSelector, progress: ProgressCallback | None = None
+    ) -> LoadedImage: ...

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyimgsize.errors import EngineUnreachable, ImageNotFound, SourceError
+from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.stream import IterStream
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
 from pyimgsize.sources.resolve import choose, load_candidate
@@ -67,7 +68,9 @@ class EngineSource:
     pull: bool = False
     platform: str | None = None
 
-    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage:
+    def load(
+        self, *, wants: ContentSelector, progress: ProgressCallback | None = None
+    ) -> LoadedImage:
         import requests.exceptions
         from docker.errors import APIError, DockerException, NotFound
 
@@ -92,7 +95,7 @@ class EngineSource:
             tags = list(info.get("RepoTags") or [])
             chunks = _export(api, image_id)
             stream = IterStream(_prefetched(_translated(chunks, self.name)))
-            store = StreamTarStore(stream, f"engine export of {self.name}", progress)
+            store = StreamTarStore(stream, f"engine export of {self.name}", wants, progress)
         except (requests.exceptions.ConnectionError, DockerException) as exc:
             if isinstance(exc, APIError) and exc.status_code not in (None, 500, 502, 503):
                 raise SourceError(f"Docker engine{where}: {_explain(exc)}") from exc

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyimgsize.errors import FormatError, SourceError
-from pyimgsize.layers.stream import DecompressStream, FileStream, PeekStream, sniff
+from pyimgsize.layers.content import ContentSelector
+from pyimgsize.layers.sniff import sniff
+from pyimgsize.layers.stream import DecompressStream, FileStream, PeekStream
 from pyimgsize.report import SourceKind
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
 from pyimgsize.sources.resolve import choose, load_candidate
@@ -24,7 +26,9 @@ class FileSource:
     image: str | None = None
     platform: str | None = None
 
-    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage:
+    def load(
+        self, *, wants: ContentSelector, progress: ProgressCallback | None = None
+    ) -> LoadedImage:
         if self.path.is_dir():
             if (
                 not (self.path / "index.json").is_file()
@@ -33,7 +37,7 @@ class FileSource:
                 raise FormatError(
                     f"{self.path}: not an OCI image layout (no index.json or oci-layout)"
                 )
-            return self._load_from(DirStore(self.path), progress)
+            return self._load_from(DirStore(self.path, wants), progress)
         try:
             fh = self.path.open("rb")
         except FileNotFoundError:
@@ -52,7 +56,7 @@ class FileSource:
             if not head:
                 raise FormatError(f"{what}: empty file, not a docker save archive or OCI layout")
             if kind in ("gzip", "zstd"):
-                store = StreamTarStore(DecompressStream(peek, kind, what), what, progress)
+                store = StreamTarStore(DecompressStream(peek, kind, what), what, wants, progress)
             elif kind != "tar":
                 raise FormatError(
                     f"{what}: not a docker save archive or OCI layout (neither a tar nor a "
@@ -60,9 +64,9 @@ class FileSource:
                 )
             elif seekable:
                 fh.seek(0)
-                store = SeekableTarStore(fh, what)
+                store = SeekableTarStore(fh, what, wants)
             else:
-                store = StreamTarStore(peek, what, progress)
+                store = StreamTarStore(peek, what, wants, progress)
             return self._load_from(store, progress)
 
     def _load_from(self, store: BlobStore, progress: ProgressCallback | None) -> LoadedImage:

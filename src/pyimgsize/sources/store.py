@@ -19,15 +19,21 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from pyimgsize.errors import CorruptLayer, FormatError, MissingBlob, PyImgSizeError
-from pyimgsize.layers.reader import LayerData, normalize, read_layer
-from pyimgsize.layers.stream import ByteStream, FileStream, IterStream, PositionalStream, sniff
+from pyimgsize.layers.content import ContentSelector
+from pyimgsize.layers.reader import LayerData, read_layer
+from pyimgsize.layers.sniff import sniff
+from pyimgsize.layers.stream import ByteStream, FileStream, IterStream, PositionalStream
 from pyimgsize.layers.tar import HARDLINK, REGULAR, SYMLINK, iter_tar
+from pyimgsize.paths import normalize
 from pyimgsize.sources.base import ProgressCallback
 
 JSON_LIMIT = 16 << 20
 
 
 class BlobStore(Protocol):
+    """A source's members by path. Layers are summarised keeping the contents of the files the
+    store was asked for (its `ContentSelector`) and nothing else."""
+
     what: str
 
     def has(self, path: str) -> bool: ...
@@ -63,9 +69,10 @@ def _progress_adapter(progress: ProgressCallback | None, label: str, base: int =
 class DirStore:
     """An OCI image layout directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, wants: ContentSelector) -> None:
         self.root = root
         self.what = str(root)
+        self._wants = wants
 
     def _path(self, path: str) -> Path:
         norm, _ = normalize(path)
@@ -106,6 +113,7 @@ class DirStore:
             return read_layer(
                 PositionalStream(fh.fileno(), 0, size),
                 what,
+                wants=self._wants,
                 blob_size=size,
                 progress=_progress_adapter(progress, what),
             )
@@ -124,8 +132,9 @@ class SeekableTarStore:
     """A plain (uncompressed) tar file on disk: index the headers, then read only what is
     needed, by position. File contents are skipped by offset arithmetic, never read."""
 
-    def __init__(self, fh: BinaryIO, what: str) -> None:
+    def __init__(self, fh: BinaryIO, what: str, wants: ContentSelector) -> None:
         self.what = what
+        self._wants = wants
         self._fh = fh  # the caller closes it after load()
         self._stream = PositionalStream(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
         self._members: dict[str, _Member] = {}
@@ -177,6 +186,7 @@ class SeekableTarStore:
         return read_layer(
             self._stream.region(m.offset, m.size),
             what,
+            wants=self._wants,
             blob_size=m.size,
             progress=_progress_adapter(progress, what),
         )
@@ -186,7 +196,11 @@ class StreamTarStore:
     """An archive read once, front to back; every layer-like blob is summarised on the way."""
 
     def __init__(
-        self, stream: ByteStream, what: str, progress: ProgressCallback | None = None
+        self,
+        stream: ByteStream,
+        what: str,
+        wants: ContentSelector,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.what = what
         self._members: dict[str, _Member] = {}
@@ -213,6 +227,7 @@ class StreamTarStore:
                 self._layers[path] = read_layer(
                     m.data,
                     label,
+                    wants=wants,
                     blob_size=m.stored,
                     progress=_progress_adapter(progress, "reading", base),
                 )

@@ -1,0 +1,116 @@
+"""Bytecode: all of it (`bytecode_bytes`), and its health (design.md §3; insight, not a
+category): `.pyc` compiled for an interpreter the image does not have, `__pycache__` `.pyc`
+without a source (never imported), `.py` without a usable `.pyc` in a site-packages directory
+that otherwise ships bytecode (compiled at first import, in every container)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pyimgsize.analyzers.context import Context
+from pyimgsize.findings import Finding
+from pyimgsize.fs.index import FileIndex, InodeSet
+from pyimgsize.paths import is_bytecode, pyc_source, pyc_tag
+from pyimgsize.report import BytecodeBucket, BytecodeHealth
+
+_STDLIB_DIR = re.compile(r"(^|/)lib/python(3\.\d+)t?$")
+_PYTHON_EXE = re.compile(r"(^|/)bin/python(3\.\d+)$")
+
+
+def interpreter_tags(index: FileIndex) -> list[str]:
+    """Cache tags of the interpreters in the image, from stdlib dirs and bin/python3.X."""
+    tags: set[str] = set()
+    for d in index.dirs:
+        m = _STDLIB_DIR.search(d)
+        if m and (f"{d}/os.py" in index.files or f"{d}/os.pyc" in index.files):
+            tags.add("cpython-" + m.group(2).replace(".", ""))
+    for path in index.files:
+        m = _PYTHON_EXE.search(path)
+        if m:
+            tags.add("cpython-" + m.group(2).replace(".", ""))
+    return sorted(tags)
+
+
+def _has_usable_pyc(compiled: Iterable[str], tags: list[str]) -> bool:
+    """Whether one of these pycs is one the image's interpreters can import.
+
+    A legacy `<stem>.pyc`, or a `__pycache__` pyc for one of the image's interpreter tags (any
+    tag when the image's interpreters are unknown): a source whose only pyc was compiled for
+    another interpreter is compiled again at first import, in every container.
+    """
+    for pyc in compiled:
+        tag = pyc_tag(pyc)
+        if tag is None or not tags or tag in tags:
+            return True
+    return False
+
+
+class BytecodeAnalyzer:
+    """Reads `sites`, `site_files`; sets `bytecode_inodes` and `bytecode`."""
+
+    metadata = ()
+
+    def run(self, ctx: Context) -> None:
+        index, fs = ctx.index, ctx.fs
+        tags = interpreter_tags(index)
+        ctx.bytecode_inodes = InodeSet.of((p for p in index.files if is_bytecode(p)), index)
+        foreign = BytecodeBucket()
+        orphan = BytecodeBucket()
+        missing = BytecodeBucket()
+        foreign_example = orphan_example = missing_example = None
+        for _key, (inode, path) in ctx.bytecode_inodes.items():
+            tag = pyc_tag(path)
+            if tag is not None and tags and tag not in tags:
+                foreign.files += 1
+                foreign.bytes += inode.size
+                foreign_example = foreign_example or path
+            if tag is not None:
+                src = pyc_source(path)
+                if src is not None and src not in index.files and fs.lookup(src) is None:
+                    orphan.files += 1
+                    orphan.bytes += inode.size
+                    orphan_example = orphan_example or path
+        pycs = index.pycs.by_source
+        for site in ctx.sites:
+            files = ctx.site_files[site]
+            if not any(is_bytecode(p) for p in files):
+                continue
+            for p in files:
+                if p.endswith(".py") and not _has_usable_pyc(pycs.get(p, ()), tags):
+                    missing.files += 1
+                    missing.bytes += index.files[p].inode.size
+                    missing_example = missing_example or p
+        if foreign.files:
+            ctx.problems.append(
+                Finding(
+                    f"{foreign.files} .pyc file(s) ({foreign.bytes} bytes) were compiled for an "
+                    f"interpreter the image does not have (image has: {', '.join(tags)})",
+                    "bytecode",
+                    foreign_example,
+                )
+            )
+        if orphan.files:
+            ctx.problems.append(
+                Finding(
+                    f"{orphan.files} __pycache__ .pyc file(s) ({orphan.bytes} bytes) have no "
+                    "source and can never be imported",
+                    "bytecode",
+                    orphan_example,
+                )
+            )
+        if missing.files:
+            ctx.problems.append(
+                Finding(
+                    f"{missing.files} .py file(s) in site-packages that otherwise ship bytecode "
+                    "have no .pyc (compiled at first import, in every container)",
+                    "bytecode",
+                    missing_example,
+                )
+            )
+        ctx.bytecode = BytecodeHealth(
+            interpreters=tags,
+            foreign_tag=foreign,
+            without_source=orphan,
+            source_without_pyc=missing,
+        )

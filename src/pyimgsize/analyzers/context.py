@@ -1,0 +1,67 @@
+"""The shared context every analyzer reads and adds to (one per analysis).
+
+Built once from the loaded image: the merged filesystem, its indexes, the site-packages
+directories, the problems found so far. Each analyzer then adds its part, in pipeline order
+(`pyimgsize.analyzers.PIPELINE`); the fields below say who sets what, and the report is
+assembled from them at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyimgsize.analyzers.ownership import Distribution
+from pyimgsize.findings import Finding
+from pyimgsize.fs.index import FileIndex, InodeSet
+from pyimgsize.fs.merge import MergedFS
+from pyimgsize.report import (
+    BytecodeHealth,
+    Cache,
+    ImageInfo,
+    Layer,
+    Package,
+    SitePackages,
+)
+from pyimgsize.sources.base import LoadedImage
+
+
+@dataclass
+class Context:
+    loaded: LoadedImage
+    fs: MergedFS
+    index: FileIndex
+    env: dict[str, str]
+    """The image config's environment."""
+    sites: list[str]
+    """Real paths of the site-packages directories (design.md §3), sorted."""
+    problems: list[Finding]
+    """Every problem so far, in the order found; analyzers append theirs."""
+
+    # DistributionsAnalyzer
+    distributions: list[Distribution] = field(default_factory=list)
+    owners: dict[str, int] = field(default_factory=dict)
+    """Path -> how many distributions own it."""
+    distribution_inodes: list[InodeSet] = field(default_factory=list)
+    """One per distribution, in `distributions` order."""
+    packages: list[Package] = field(default_factory=list)
+
+    # SitePackagesAnalyzer
+    site_files: dict[str, list[str]] = field(default_factory=dict)
+    """Site-packages directory -> the regular files below it."""
+    site_packages: list[SitePackages] = field(default_factory=list)
+    python: InodeSet = field(default_factory=InodeSet)
+    """Every site-packages directory, then every distribution's files outside them."""
+
+    # CachesAnalyzer
+    caches: list[Cache] = field(default_factory=list)
+    cache_inodes: InodeSet = field(default_factory=InodeSet)
+    dead_cache_prefixes: tuple[str, ...] = ()
+    """`<dir>/` of every cache directory, visible, configured, or recognised among dead bytes."""
+
+    # LayersAnalyzer
+    layers: list[Layer] = field(default_factory=list)
+    image: ImageInfo | None = None
+
+    # BytecodeAnalyzer
+    bytecode: BytecodeHealth = field(default_factory=BytecodeHealth)
+    bytecode_inodes: InodeSet = field(default_factory=InodeSet)

@@ -1,0 +1,165 @@
+"""Distributions: who owns which file, and each distribution's bytes (design.md §3).
+
+Each `*.dist-info`/`*.egg-info` in a site-packages directory is read by its metadata format
+(`pyimgsize.analyzers.ownership`); without a file list of its own, a Debian package's `.list`
+may own it. A distribution owns every file inside its own metadata directory (listed or not),
+every listed file that is a visible regular file (real path, through symlinked parents), and
+the bytecode compiled from its listed `.py` files wherever and whenever it was written (uv never
+lists it, pip lists it with no size). RECORD decides ownership, the final view decides size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pyimgsize.analyzers.context import Context
+from pyimgsize.analyzers.ownership import FORMATS, Distribution, Ownership, listed_by_dpkg
+from pyimgsize.analyzers.ownership import dpkg as dpkg_format
+from pyimgsize.findings import Finding
+from pyimgsize.fs.index import FileIndex, InodeSet
+from pyimgsize.fs.merge import Dir, File
+from pyimgsize.report import Categories, Package
+
+
+def _name_from_dir(dirname: str) -> tuple[str, str | None]:
+    stem = dirname.rsplit(".", 1)[0]
+    name, _, rest = stem.partition("-")
+    version = rest.split("-py")[0] if rest else None
+    return name, version or None
+
+
+def read_distributions(ctx: Context) -> list[Distribution]:
+    """Every distribution of every site-packages directory, with the files it owns."""
+    fs, index, problems = ctx.fs, ctx.index, ctx.problems
+    dists: list[Distribution] = []
+    for site in ctx.sites:
+        node = fs.lookup(site)
+        if node is None or not isinstance(node[1], Dir):
+            continue
+        for child_name in sorted(node[1].children):
+            child = node[1].children[child_name]
+            fmt = next((f for f in FORMATS if f.claims(child_name, child)), None)
+            if fmt is None:
+                continue
+            meta_path = f"{site}/{child_name}"
+            listing = fmt.read(index, site, meta_path, problems)
+            name, version = listing.name, listing.version
+            if not name:
+                name, dir_version = _name_from_dir(child_name)
+                version = version or dir_version
+            ownership: Ownership = listing.ownership
+            listed = listing.files
+            if listed is None:
+                listed = listed_by_dpkg(index, site, meta_path)
+                if listed is not None:
+                    ownership = "dpkg"
+                elif fmt.requires_file_list:
+                    problems.append(
+                        Finding(
+                            f"{name} {version or ''}".strip()
+                            + ": no RECORD; only its metadata directory is attributed",
+                            "record",
+                            meta_path,
+                        )
+                    )
+            dist = Distribution(
+                name=name,
+                version=version,
+                installer=listing.installer,
+                site=site,
+                metadata_path=meta_path,
+                ownership=ownership,
+            )
+            # the distribution's own metadata directory (or single metadata file)
+            if isinstance(child, Dir):
+                dist.paths.update(p for p, n in fs.walk(meta_path) if isinstance(n, File))
+            elif meta_path in index.files:
+                dist.paths.add(meta_path)
+            _own_listed(dist, listed or [], index)
+            if listing.climbing:
+                problems.append(
+                    Finding(
+                        f"{dist.name}: {len(listing.climbing)} path(s) in its {ownership} point "
+                        f"outside the image root (e.g. {listing.climbing[0]!r}); read as paths "
+                        "inside the image",
+                        "record",
+                        meta_path,
+                    )
+                )
+            if dist.missing:
+                problems.append(
+                    Finding(
+                        f"{dist.name}: {dist.missing} file(s) listed in its {ownership} are not "
+                        "in the image",
+                        "record",
+                        meta_path,
+                    )
+                )
+            dists.append(dist)
+    return dists
+
+
+def _own_listed(dist: Distribution, listed: list[str], index: FileIndex) -> None:
+    """Add the listed files that are visible regular files, and the bytecode of listed `.py`
+    files; count the listed files that are gone."""
+    pycs = index.pycs.by_source
+    for path in listed:
+        real = index.resolve_file(path)
+        if real is not None:
+            dist.paths.add(real)
+        elif index.is_dir(path):
+            continue  # dpkg lists every directory; a directory holds no bytes
+        else:
+            dist.missing += 1
+        if path.endswith(".py"):
+            # pycs are indexed by real path: resolve the row (absolute rows may go through a
+            # symlink such as a venv's lib64 -> lib), even when the source itself is gone
+            source = real or index.real_path(path)
+            dist.paths.update(pycs.get(source, ()))
+
+
+class DistributionsAnalyzer:
+    """Sets `distributions`, `owners`, `distribution_inodes` and `packages`."""
+
+    metadata = (*(m for f in FORMATS for m in f.metadata), *dpkg_format.metadata)
+
+    def run(self, ctx: Context) -> None:
+        dists = read_distributions(ctx)
+        owners: dict[str, int] = defaultdict(int)
+        for d in dists:
+            for p in d.paths:
+                owners[p] += 1
+        shared = sorted(p for p, n in owners.items() if n > 1)
+        if shared:
+            ctx.problems.append(
+                Finding(
+                    f"{len(shared)} file(s) are listed by more than one distribution (counted in "
+                    f"each), e.g. /{shared[0]}",
+                    "record",
+                    shared[0],
+                )
+            )
+        ctx.distributions = dists
+        ctx.owners = dict(owners)
+        ctx.distribution_inodes = [InodeSet.of(d.paths, ctx.index) for d in dists]
+        ctx.packages = [
+            _package(d, inodes) for d, inodes in zip(dists, ctx.distribution_inodes, strict=True)
+        ]
+
+
+def _package(d: Distribution, inodes: InodeSet) -> Package:
+    cats = inodes.by_category()
+    by_layer = inodes.by_layer()
+    return Package(
+        name=d.name,
+        version=d.version,
+        installer=d.installer,
+        site_packages=f"/{d.site}",
+        bytes=cats.total(),
+        files=len(inodes),
+        categories=Categories(**cats),
+        layers={str(k): v.total() for k, v in sorted(by_layer.items())},
+        metadata_path=f"/{d.metadata_path}",
+        ownership=d.ownership,
+        layer_categories={str(k): Categories(**v) for k, v in sorted(by_layer.items())},
+    )

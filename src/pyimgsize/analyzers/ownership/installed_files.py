@@ -1,0 +1,39 @@
+"""`*.egg-info` directories (setuptools, `pip install` of an sdist by old pips): name and
+version from PKG-INFO, the installed files from installed-files.txt (one path a line, relative
+to the egg-info directory; it never lists itself)."""
+
+from __future__ import annotations
+
+from pyimgsize.analyzers.ownership.base import Listing, name_and_version
+from pyimgsize.findings import Finding
+from pyimgsize.fs.index import FileIndex
+from pyimgsize.fs.merge import Dir, Node
+from pyimgsize.layers.content import MetadataFile
+from pyimgsize.paths import join_listed
+
+
+class InstalledFilesFormat:
+    metadata = (
+        MetadataFile("PKG-INFO", within="*.egg-info"),
+        MetadataFile("installed-files.txt", within="*.egg-info"),
+    )
+    requires_file_list = False
+
+    def claims(self, name: str, node: Node) -> bool:
+        return name.endswith(".egg-info") and isinstance(node, Dir)
+
+    def read(
+        self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]
+    ) -> Listing:
+        listing = Listing(*name_and_version(index.data(f"{meta_path}/PKG-INFO")))
+        files_txt = index.data(f"{meta_path}/installed-files.txt")
+        if files_txt is not None:
+            listing.ownership = "installed-files.txt"
+            listing.files = []
+            for line in files_txt.decode("utf-8", "replace").splitlines():
+                if line.strip():
+                    path, climbed = join_listed(meta_path, line.strip())
+                    listing.files.append(path)
+                    if climbed:
+                        listing.climbing.append(line.strip())
+        return listing

@@ -1,0 +1,53 @@
+"""`*.dist-info` directories: name and version from METADATA, installer from INSTALLER (pip
+writes `pip\\n`, uv writes `uv`), the installed files from RECORD (CSV; paths relative to the
+site-packages directory, or absolute).
+
+https://packaging.python.org/specifications/recording-installed-packages/
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from pyimgsize.analyzers.ownership.base import Listing, name_and_version, text
+from pyimgsize.findings import Finding
+from pyimgsize.fs.index import FileIndex
+from pyimgsize.fs.merge import Dir, Node
+from pyimgsize.layers.content import MetadataFile
+from pyimgsize.paths import join_listed
+
+
+class RecordFormat:
+    metadata = (
+        MetadataFile("METADATA", within="*.dist-info"),
+        MetadataFile("INSTALLER", within="*.dist-info"),
+        MetadataFile("RECORD", within="*.dist-info"),
+    )
+    requires_file_list = True
+
+    def claims(self, name: str, node: Node) -> bool:
+        return name.endswith(".dist-info") and isinstance(node, Dir)
+
+    def read(
+        self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]
+    ) -> Listing:
+        name, version = name_and_version(index.data(f"{meta_path}/METADATA"))
+        listing = Listing(name, version)
+        record = index.data(f"{meta_path}/RECORD")
+        if record is not None:
+            listing.ownership = "RECORD"
+            listing.files = []
+            try:
+                for row in csv.reader(io.StringIO(record.decode("utf-8", "replace"))):
+                    if row and row[0].strip():
+                        path, climbed = join_listed(site, row[0].strip())
+                        listing.files.append(path)
+                        if climbed:
+                            listing.climbing.append(row[0].strip())
+            except csv.Error as exc:
+                problems.append(Finding(f"RECORD cannot be parsed: {exc}", "record", meta_path))
+        elif f"{meta_path}/RECORD" in index.files:
+            problems.append(Finding("RECORD could not be read", "record", meta_path))
+        listing.installer = (text(index.data(f"{meta_path}/INSTALLER")) or "").strip() or None
+        return listing

@@ -1,0 +1,103 @@
+"""Site-packages directories: where they are, what kind, and their bytes (design.md §3).
+
+- found: every `site-packages`/`dist-packages` directory of the final view (walked without
+  following symlinks, so `lib64 -> lib` is reported once, under its real path); a symlink of
+  that name to a directory with another name makes its target one; directories named by the
+  image's `PYTHONPATH` that hold `*.dist-info`/`*.egg-info`.
+- bytes: all regular files below it, each inode once, whoever owns them; `unowned_bytes`: the
+  part no distribution owns.
+- kind: venv (a `pyvenv.cfg` beside its `lib/`), conda, user, system, local, pythonpath, other.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pyimgsize.analyzers.context import Context
+from pyimgsize.fs.index import FileIndex, InodeSet
+from pyimgsize.fs.merge import Dir, File, MergedFS
+from pyimgsize.paths import normalize
+from pyimgsize.report import Categories, SitePackages
+
+SITE_NAMES = frozenset({"site-packages", "dist-packages"})
+
+_SITE_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(^|/)\.local/lib/python[^/]+/site-packages$"), "user"),
+    (re.compile(r"^usr/lib/python3/dist-packages$"), "system"),
+    (re.compile(r"^usr/lib(64)?/python[^/]+/(site|dist)-packages$"), "system"),
+    (re.compile(r"^usr/local/lib(64)?/python[^/]+/(site|dist)-packages$"), "local"),
+)
+
+
+def find_site_packages(fs: MergedFS, index: FileIndex, env: dict[str, str]) -> list[str]:
+    """Real paths of the site-packages directories, sorted."""
+    sites = [d for d in index.dirs if d.rpartition("/")[2] in SITE_NAMES]
+    seen = set(sites)
+    for link in index.symlinks:
+        if link.rpartition("/")[2] not in SITE_NAMES:
+            continue
+        hit = fs.lookup(link, follow_last=True)
+        if hit is not None and isinstance(hit[1], Dir) and hit[0] not in seen:
+            sites.append(hit[0])
+            seen.add(hit[0])
+    for entry in env.get("PYTHONPATH", "").split(":"):
+        if not entry.strip():
+            continue
+        norm, _ = normalize(entry.strip())
+        hit = fs.lookup(norm, follow_last=True)
+        if hit is None:
+            continue
+        real, node = hit
+        if not isinstance(node, Dir) or real in seen:
+            continue
+        if any(n.endswith((".dist-info", ".egg-info")) for n in node.children):
+            sites.append(real)
+            seen.add(real)
+    return sorted(sites)
+
+
+def _site_kind(site: str, index: FileIndex, pythonpath: set[str]) -> str:
+    prefix = site.split("/lib/python", maxsplit=1)[0] if "/lib/python" in site else None
+    if prefix is not None:
+        if f"{prefix}/pyvenv.cfg" in index.files:
+            return "venv"
+        if f"{prefix}/conda-meta/history" in index.files or any(
+            d == f"{prefix}/conda-meta" for d in index.dirs
+        ):
+            return "conda"
+    for pattern, kind in _SITE_KIND_RULES:
+        if pattern.search(site):
+            return kind
+    if site in pythonpath:
+        return "pythonpath"
+    return "other"
+
+
+class SitePackagesAnalyzer:
+    """Reads `sites`, `owners`, `distribution_inodes`; sets `site_files`, `site_packages` and
+    `python` (the union of the site-packages directories and the distributions' files)."""
+
+    metadata = ()
+
+    def run(self, ctx: Context) -> None:
+        index = ctx.index
+        owned = {id(index.files[p].inode) for p in ctx.owners}
+        pythonpath = {s for s in ctx.sites if s.rpartition("/")[2] not in SITE_NAMES}
+        site_inodes: list[InodeSet] = []
+        for site in ctx.sites:
+            paths = [p for p, n in ctx.fs.walk(site) if isinstance(n, File)]
+            ctx.site_files[site] = paths
+            inodes = InodeSet.of(paths, index)
+            site_inodes.append(inodes)
+            cats = inodes.by_category()
+            ctx.site_packages.append(
+                SitePackages(
+                    path=f"/{site}",
+                    bytes=cats.total(),
+                    unowned_bytes=inodes.bytes_outside(owned),
+                    categories=Categories(**cats),
+                    kind=_site_kind(site, index, pythonpath),
+                    files=len(inodes),
+                )
+            )
+        ctx.python = InodeSet.union([*site_inodes, *ctx.distribution_inodes])
