@@ -83,9 +83,7 @@ class ContentSelector:
         if where is not None and where.holds(parent):
             return True
         if self._suffixes and base.endswith(self._suffixes):
-            return any(
-                base.endswith(suffix) and w.holds(parent) for suffix, w in self._by_suffix
-            )
+            return any(base.endswith(suffix) and w.holds(parent) for suffix, w in self._by_suffix)
         return False
 
 

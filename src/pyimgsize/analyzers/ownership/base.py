@@ -52,9 +52,7 @@ class MetadataFormat(Protocol):
         """Whether the site-packages entry `name` is metadata in this format."""
         ...
 
-    def read(
-        self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]
-    ) -> Listing:
+    def read(self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]) -> Listing:
         """The listing of the distribution whose metadata is at `meta_path` in `site`;
         unreadable parts become problems, never exceptions."""
         ...

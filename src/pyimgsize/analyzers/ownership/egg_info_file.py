@@ -17,7 +17,5 @@ class EggInfoFileFormat:
     def claims(self, name: str, node: Node) -> bool:
         return name.endswith(".egg-info") and isinstance(node, File)
 
-    def read(
-        self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]
-    ) -> Listing:
+    def read(self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]) -> Listing:
         return Listing(*name_and_version(index.data(meta_path)))

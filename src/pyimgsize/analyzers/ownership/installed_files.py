@@ -22,9 +22,7 @@ class InstalledFilesFormat:
     def claims(self, name: str, node: Node) -> bool:
         return name.endswith(".egg-info") and isinstance(node, Dir)
 
-    def read(
-        self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]
-    ) -> Listing:
+    def read(self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]) -> Listing:
         listing = Listing(*name_and_version(index.data(f"{meta_path}/PKG-INFO")))
         files_txt = index.data(f"{meta_path}/installed-files.txt")
         if files_txt is not None:

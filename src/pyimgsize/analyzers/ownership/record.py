@@ -29,9 +29,7 @@ class RecordFormat:
     def claims(self, name: str, node: Node) -> bool:
         return name.endswith(".dist-info") and isinstance(node, Dir)
 
-    def read(
-        self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]
-    ) -> Listing:
+    def read(self, index: FileIndex, site: str, meta_path: str, problems: list[Finding]) -> Listing:
         name, version = name_and_version(index.data(f"{meta_path}/METADATA"))
         listing = Listing(name, version)
         record = index.data(f"{meta_path}/RECORD")

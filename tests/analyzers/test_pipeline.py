@@ -1,0 +1,66 @@
+"""The analysis as a pipeline (analyzers/__init__.py): the analyzers declare the metadata files
+they read, the sources keep exactly those, and the report is assembled from the context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fixtures import File, Image, Layer, dist, write_docker_archive
+from pyimgsize.analyzers import CONTENT_WANTED, PIPELINE, analyze
+from pyimgsize.analyzers.ownership import FORMATS
+from pyimgsize.api import inspect
+from pyimgsize.layers.content import ContentSelector, MetadataFile
+from pyimgsize.sources import open_source
+
+SITE = "usr/lib/python3.11/site-packages"
+
+
+def _archive(tmp_path: Path) -> Path:
+    foo = dist(SITE, "foo", "1.0", {"foo/__init__.py": 40, "foo/core.py": 300})
+    path = tmp_path / "image.tar"
+    write_docker_archive(path, Image("test/pipeline:1", [Layer(foo)]))
+    return path
+
+
+def test_every_analyzer_implements_the_protocol() -> None:
+    for analyzer in PIPELINE:
+        assert all(isinstance(m, MetadataFile) for m in analyzer.metadata)
+        assert callable(analyzer.run)
+
+
+def test_the_pipeline_keeps_the_files_every_format_reads() -> None:
+    wanted = set(CONTENT_WANTED.files)
+    for fmt in FORMATS:
+        assert set(fmt.metadata) <= wanted
+    for path in (
+        f"{SITE}/foo-1.0.dist-info/RECORD",
+        f"{SITE}/foo-1.0.dist-info/METADATA",
+        f"{SITE}/foo-1.0.dist-info/INSTALLER",
+        f"{SITE}/bar-2.0.egg-info/installed-files.txt",
+        f"{SITE}/bar-2.0.egg-info/PKG-INFO",
+        f"{SITE}/baz-3.0-py3.11.egg-info",
+        "var/lib/dpkg/info/python3.list",
+    ):
+        assert CONTENT_WANTED(path), path
+    for path in (f"{SITE}/foo/RECORD", f"{SITE}/foo/core.py", "opt/venv/pyvenv.cfg"):
+        assert not CONTENT_WANTED(path), path
+
+
+def test_what_the_reader_keeps_is_what_the_analysis_sees(tmp_path: Path) -> None:
+    """The declarations drive the reader: without RECORD kept, the distribution is only its
+    metadata directory (and says so), with it, it owns its files."""
+    path = _archive(tmp_path)
+    full = inspect(f"docker-archive:{path}")
+    assert [(p.name, p.ownership) for p in full.packages] == [("foo", "RECORD")]
+
+    without_record = ContentSelector(
+        f for f in CONTENT_WANTED.files if f != MetadataFile("RECORD", within="*.dist-info")
+    )
+    loaded = open_source(f"docker-archive:{path}").load(wants=without_record)
+    blind = analyze(loaded)
+    assert [(p.name, p.ownership) for p in blind.packages] == [("foo", "none")]
+    assert blind.packages[0].bytes < full.packages[0].bytes
+    assert any("RECORD could not be read" in p.message for p in blind.problems)
+    # everything that does not read contents is the same
+    assert blind.image == full.image
+    assert blind.layers[0].bytes == full.layers[0].bytes

@@ -1,0 +1,92 @@
+"""Indexes over the final view (fs/index.py): the file index and its lookups through symlinks,
+bytecode by source, dpkg lists, and `InodeSet`, the one way every scope counts its bytes."""
+
+from __future__ import annotations
+
+from fixtures import Dir, File, Hardlink, Layer, Symlink, Whiteout
+from pyimgsize.fs.index import FileIndex, InodeSet
+from tests.layerimages import merged
+
+SITE = "opt/venv/lib/python3.11/site-packages"
+
+
+def _index() -> FileIndex:
+    return FileIndex(
+        merged(
+            Layer(
+                [
+                    Dir(f"{SITE}/pkg"),
+                    Symlink("opt/venv/lib64", "lib"),
+                    File(f"{SITE}/pkg/a.py", 100),
+                    File(f"{SITE}/pkg/__pycache__/a.cpython-311.pyc", 40),
+                    File(f"{SITE}/pkg/__pycache__/a.cpython-312.opt-1.pyc", 41),
+                    File(f"{SITE}/pkg/b.so", 1000),
+                    Hardlink(f"{SITE}/pkg/c.so", f"{SITE}/pkg/b.so"),
+                    File(f"{SITE}/pkg-1.0.dist-info/RECORD", 30),
+                    File("var/lib/dpkg/info/python3-pkg.list", data=b"/usr/bin/x\n/usr/lib/\n"),
+                ]
+            ),
+            Layer([File(f"{SITE}/pkg/a.py", 120), Whiteout(f"{SITE}/pkg/b.so")]),
+        )
+    )
+
+
+def test_files_dirs_symlinks_and_hardlinks() -> None:
+    index = _index()
+    assert index.files[f"{SITE}/pkg/a.py"].inode.size == 120
+    assert f"{SITE}/pkg/b.so" not in index.files
+    assert index.inode_paths[id(index.files[f"{SITE}/pkg/c.so"].inode)] == [f"{SITE}/pkg/c.so"]
+    assert "opt/venv/lib64" in index.symlinks
+    assert f"{SITE}/pkg" in index.dirs
+    assert index.data("var/lib/dpkg/info/python3-pkg.list") == b"/usr/bin/x\n/usr/lib/\n"
+    assert index.data(f"{SITE}/pkg/a.py") is None  # contents are never kept unless wanted
+    assert index.data("no/such/file") is None
+
+
+def test_lookups_through_symlinked_parents() -> None:
+    index = _index()
+    through_lib64 = "opt/venv/lib64/python3.11/site-packages/pkg/a.py"
+    assert index.resolve_file(through_lib64) == f"{SITE}/pkg/a.py"
+    assert index.resolve_file(f"{SITE}/pkg") is None  # a directory is not a file
+    assert index.resolve_file(f"{SITE}/pkg/b.so") is None  # deleted
+    assert index.is_dir("opt/venv/lib64/python3.11")
+    assert not index.is_dir(f"{SITE}/pkg/a.py")
+    gone = "opt/venv/lib64/python3.11/site-packages/pkg/gone.py"
+    assert index.real_path(gone) == f"{SITE}/pkg/gone.py"
+    assert index.real_path("nowhere/x.py") == "nowhere/x.py"
+
+
+def test_bytecode_by_source_and_dpkg_lists() -> None:
+    index = _index()
+    assert sorted(index.pycs.by_source[f"{SITE}/pkg/a.py"]) == [
+        f"{SITE}/pkg/__pycache__/a.cpython-311.pyc",
+        f"{SITE}/pkg/__pycache__/a.cpython-312.opt-1.pyc",
+    ]
+    assert index.dpkg.owner == {"usr/bin/x": "python3-pkg", "usr/lib": "python3-pkg"}
+
+
+def test_inode_set_counts_each_inode_once_by_category_and_layer() -> None:
+    index = _index()
+    files = [p for p in index.files if p.startswith(f"{SITE}/")]
+    inodes = InodeSet.of(files, index)
+    # a.py (layer 1) 120, two pycs 81, c.so (b.so's inode, layer 0) 1000, RECORD 30
+    assert len(inodes) == 5
+    assert inodes.bytes == 120 + 81 + 1000 + 30
+    assert inodes.by_category() == {"source": 120, "bytecode": 81, "native": 1000, "metadata": 30}
+    assert inodes.by_layer() == {
+        0: {"bytecode": 81, "native": 1000, "metadata": 30},
+        1: {"source": 120},
+    }
+    so = id(index.files[f"{SITE}/pkg/c.so"].inode)
+    assert so in inodes
+    assert inodes.bytes_outside({so}) == 120 + 81 + 30
+
+
+def test_inode_set_keeps_the_first_sorted_path_and_the_first_sets_path() -> None:
+    index = FileIndex(merged(Layer([File("b/lib.so", 10), Hardlink("a/lib.txt", "b/lib.so")])))
+    both = InodeSet.of(["b/lib.so", "a/lib.txt"], index)
+    assert [path for _key, (_inode, path) in both.items()] == ["a/lib.txt"]
+    assert both.by_category() == {"data": 10}  # the category of the first path decides
+    union = InodeSet.union([InodeSet.of(["b/lib.so"], index), both])
+    assert [path for _key, (_inode, path) in union.items()] == ["b/lib.so"]
+    assert union.bytes == 10
