@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures import File, Image, Layer, dist, write_docker_archive
+from fixtures import Image, Layer, dist, write_docker_archive
 from pyimgsize.analyzers import CONTENT_WANTED, PIPELINE, analyze
 from pyimgsize.analyzers.ownership import FORMATS
 from pyimgsize.api import inspect

@@ -17,6 +17,7 @@ from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex
 from pyimgsize.fs.merge import Node
 from pyimgsize.layers.content import MetadataFile
+from pyimgsize.paths import join_listed
 
 Ownership = Literal["RECORD", "installed-files.txt", "dpkg", "none"]
 
@@ -31,6 +32,16 @@ class Listing:
     ownership: Ownership = "none"
     files: list[str] | None = None  # listed paths, root-relative; None: no file list at all
     climbing: list[str] = field(default_factory=list)  # rows whose `..` left the root, verbatim
+
+    def add_listed(self, base: str, entry: str) -> None:
+        """Add one listed path (a RECORD row, an installed-files.txt line) resolved against
+        `base`; one that climbs out of the image root is kept inside it and remembered."""
+        path, climbed = join_listed(base, entry)
+        if self.files is None:
+            self.files = []
+        self.files.append(path)
+        if climbed:
+            self.climbing.append(entry)
 
 
 class MetadataFormat(Protocol):

@@ -9,7 +9,6 @@ from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex
 from pyimgsize.fs.merge import Dir, Node
 from pyimgsize.layers.content import MetadataFile
-from pyimgsize.paths import join_listed
 
 
 class InstalledFilesFormat:
@@ -30,8 +29,5 @@ class InstalledFilesFormat:
             listing.files = []
             for line in files_txt.decode("utf-8", "replace").splitlines():
                 if line.strip():
-                    path, climbed = join_listed(meta_path, line.strip())
-                    listing.files.append(path)
-                    if climbed:
-                        listing.climbing.append(line.strip())
+                    listing.add_listed(meta_path, line.strip())
         return listing

@@ -15,7 +15,6 @@ from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex
 from pyimgsize.fs.merge import Dir, Node
 from pyimgsize.layers.content import MetadataFile
-from pyimgsize.paths import join_listed
 
 
 class RecordFormat:
@@ -39,10 +38,7 @@ class RecordFormat:
             try:
                 for row in csv.reader(io.StringIO(record.decode("utf-8", "replace"))):
                     if row and row[0].strip():
-                        path, climbed = join_listed(site, row[0].strip())
-                        listing.files.append(path)
-                        if climbed:
-                            listing.climbing.append(row[0].strip())
+                        listing.add_listed(site, row[0].strip())
             except csv.Error as exc:
                 problems.append(Finding(f"RECORD cannot be parsed: {exc}", "record", meta_path))
         elif f"{meta_path}/RECORD" in index.files:
