@@ -9,29 +9,30 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fixtures import Image, Layer, write_docker_archive
+from fixtures import Image, Layer
 from pyimgsize.analyzers import CONTENT_WANTED
-from pyimgsize.api import inspect
 from pyimgsize.fs.merge import File as FileNode
 from pyimgsize.fs.merge import MergedFS, Symlink, merge
 from pyimgsize.layers.reader import read_layer
 from pyimgsize.layers.stream import FileStream
 from pyimgsize.report import InspectReport
 from pyimgsize.report import Layer as ReportLayer
+from tests.pyimages import check_invariants, inspect_image
+
+__all__ = [
+    "NO_PYTHON",
+    "check_invariants",
+    "dead_categories",
+    "inspect_layers",
+    "merged",
+    "numbers",
+    "problems",
+    "storing_layer",
+    "symlinks",
+    "visible_files",
+]
 
 NO_PYTHON = "no Python site-packages or distributions found in this image"
-
-
-def check_invariants(report: InspectReport) -> None:
-    """What holds for every report, whatever the image."""
-    assert report.image.layer_bytes == sum(layer.bytes for layer in report.layers)
-    assert report.totals.dead_bytes == sum(layer.dead_bytes for layer in report.layers)
-    assert report.image.layer_bytes - report.image.bytes == report.totals.dead_bytes
-    for layer in report.layers:
-        assert layer.dead_bytes == layer.dead_categories.total()
-        assert 0 <= layer.dead_bytes <= layer.bytes
-        assert layer.python_bytes == layer.categories.total()
-    assert [layer.index for layer in report.layers] == list(range(len(report.layers)))
 
 
 def inspect_layers(
@@ -39,11 +40,7 @@ def inspect_layers(
 ) -> InspectReport:
     """Write the layers (or image) as a legacy `docker save` archive and inspect it."""
     image = layers if isinstance(layers, Image) else Image("test/merge:1", layers, **image_kw)
-    path = tmp_path / f"{name}.tar"
-    write_docker_archive(path, image)
-    report = inspect(f"docker-archive:{path}")
-    check_invariants(report)
-    return report
+    return inspect_image(tmp_path, image, name=name)
 
 
 def numbers(report: InspectReport) -> list[tuple[int, int]]:

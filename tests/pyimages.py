@@ -28,17 +28,33 @@ PYTHON311: tuple[File, ...] = (
 )
 
 
+def check_invariants(report: InspectReport) -> None:
+    """What holds for every report, whatever the image (design.md §2)."""
+    assert report.image.layer_bytes == sum(layer.bytes for layer in report.layers)
+    assert report.totals.dead_bytes == sum(layer.dead_bytes for layer in report.layers)
+    assert report.image.layer_bytes - report.image.bytes == report.totals.dead_bytes
+    for layer in report.layers:
+        assert layer.dead_bytes == layer.dead_categories.total()
+        assert 0 <= layer.dead_bytes <= layer.bytes
+        assert layer.python_bytes == layer.categories.total()
+    assert [layer.index for layer in report.layers] == list(range(len(report.layers)))
+
+
 def inspect_image(
     tmp_path: Path, image: Image, *, layout: str = "legacy", name: str = "image"
 ) -> InspectReport:
-    """Write `image` (a legacy `docker save` archive by default, or OCI) and inspect it."""
+    """Write `image` (a legacy `docker save` archive by default, or OCI), inspect it, and check
+    the invariants every report satisfies. The one image-to-report factory of the tests."""
     if layout == "oci-layout":
         path = tmp_path / f"{name}-oci"
         write_oci_layout(path, image)
-        return inspect(f"oci:{path}")
-    path = tmp_path / f"{name}.tar"
-    write_docker_archive(path, image, layout="oci" if layout == "oci" else "legacy")
-    return inspect(f"docker-archive:{path}")
+        report = inspect(f"oci:{path}")
+    else:
+        path = tmp_path / f"{name}.tar"
+        write_docker_archive(path, image, layout="oci" if layout == "oci" else "legacy")
+        report = inspect(f"docker-archive:{path}")
+    check_invariants(report)
+    return report
 
 
 def norm(path: str) -> str:
