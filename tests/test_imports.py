@@ -19,9 +19,6 @@ ROOT = "pyimgsize"
 # Cycles owned by other branches of issue 8, each to be removed when that branch is merged;
 # the lead empties this set after merging them. Each entry: the sorted modules of one cycle.
 KNOWN_CYCLES: set[tuple[str, ...]] = {
-    # branch s8-diff: render/diff <-> render/diff_table, render/diff_markdown
-    ("pyimgsize.render.diff", "pyimgsize.render.diff_table"),
-    ("pyimgsize.render.diff", "pyimgsize.render.diff_markdown"),
     # render/ (no issue-8 branch owns the inspect renderers; found by s8-analyzers): the
     # package __init__ dispatches to table/markdown inside a function, and table, markdown and
     # common import SortKey back from the package __init__
