@@ -2,7 +2,7 @@
 find report items, and compute expectations from the fixture entries' sizes.
 
 The expectations are computed from the entries the test wrote (their paths and sizes), with the
-categories of design.md §3 spelled out here independently of `pyimgsize.analyzers.categories`,
+categories of design.md §3 spelled out here independently of `pyimgsize.paths.category`,
 so a wrong rule in the analyzer makes the numbers disagree.
 """
 
