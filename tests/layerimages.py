@@ -15,6 +15,7 @@ from pyimgsize.fs.merge import File as FileNode
 from pyimgsize.fs.merge import MergedFS, Symlink, merge
 from pyimgsize.layers.reader import read_layer
 from pyimgsize.layers.stream import FileStream
+from pyimgsize.render.problems import problem_text
 from pyimgsize.report import InspectReport
 from pyimgsize.report import Layer as ReportLayer
 from tests.pyimages import check_invariants, inspect_image
@@ -55,7 +56,7 @@ def dead_categories(layer: ReportLayer) -> dict[str, int]:
 
 def problems(report: InspectReport) -> list[tuple[str, str | None, int | None]]:
     """(message, path, layer) of every problem except the no-Python notice."""
-    return [(p.message, p.path, p.layer) for p in report.problems if p.message != NO_PYTHON]
+    return [(problem_text(p), p.path, p.layer) for p in report.problems if p.code != "no-python"]
 
 
 def merged(*layers: Layer) -> MergedFS:

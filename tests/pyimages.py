@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fixtures import File, Image, write_docker_archive, write_oci_layout
 from pyimgsize.api import inspect
+from pyimgsize.render.problems import problem_text
 from pyimgsize.report import Cache, InspectReport, Package, SitePackages
 
 CATS: tuple[str, ...] = ("bytecode", "source", "native", "metadata", "data")
@@ -137,8 +138,10 @@ def cache(report: InspectReport, path: str) -> Cache:
 
 
 def messages(report: InspectReport) -> list[str]:
-    return [p.message for p in report.problems]
+    """The problems as a user reads them (the analysis records codes and facts; render words
+    them)."""
+    return [problem_text(p) for p in report.problems]
 
 
 def problems_about(report: InspectReport, path: str) -> list[str]:
-    return [p.message for p in report.problems if p.path == norm(path)]
+    return [problem_text(p) for p in report.problems if p.path == norm(path)]

@@ -16,25 +16,6 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 ROOT = "pyimgsize"
 
-# Cycles outside this branch's area (render/ is off-limits to it), each to be removed when fixed;
-# the lead empties this set after merging them. Each entry: the sorted modules of one cycle.
-KNOWN_CYCLES: set[tuple[str, ...]] = {
-    # render/ (no issue-8 branch owns the inspect renderers; found by s8-analyzers): the
-    # package __init__ dispatches to table/markdown inside a function, and table, markdown and
-    # common import SortKey back from the package __init__
-    ("pyimgsize.render", "pyimgsize.render.markdown"),
-    ("pyimgsize.render", "pyimgsize.render.table"),
-    ("pyimgsize.render", "pyimgsize.render.markdown", "pyimgsize.render.table"),
-    ("pyimgsize.render", "pyimgsize.render.common", "pyimgsize.render.markdown"),
-    ("pyimgsize.render", "pyimgsize.render.common", "pyimgsize.render.table"),
-    (
-        "pyimgsize.render",
-        "pyimgsize.render.common",
-        "pyimgsize.render.markdown",
-        "pyimgsize.render.table",
-    ),
-}
-
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(SRC).with_suffix("").parts
@@ -111,10 +92,4 @@ def test_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_no_import_cycle_in_src() -> None:
-    found = cycles(import_graph())
-    assert found - KNOWN_CYCLES == set()
-
-
-def test_known_cycles_still_exist() -> None:
-    """An entry of KNOWN_CYCLES that is gone must be removed, so the list only shrinks."""
-    assert KNOWN_CYCLES - cycles(import_graph()) == set()
+    assert cycles(import_graph()) == set()

@@ -137,7 +137,10 @@ class Totals(_Model):
 
 
 class Problem(_Model):
-    message: str
+    message: str = Field(
+        default="",
+        description="The problem in words, made from `code` and `facts` by the renderer.",
+    )
     path: str | None = None
     layer: int | None = None
     kind: str = Field(
@@ -145,6 +148,12 @@ class Problem(_Model):
         description="unsafe-path, hardlink, symlink-parent, whiteout, history, record, "
         "metadata, bytecode or no-python (more may be added).",
     )
+    code: str | None = Field(
+        default=None,
+        description="What exactly was found (e.g. listed-missing, foreign-bytecode); `facts` "
+        "holds its details. Null in reports written before codes existed.",
+    )
+    facts: dict[str, str | int | list[str] | None] = Field(default_factory=dict)
 
 
 class BytecodeBucket(_Model):

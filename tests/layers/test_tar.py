@@ -239,7 +239,7 @@ def test_whiteouts_and_opaque_markers(open_stream: StreamFactory) -> None:
         ("", Kind.OPAQUE, 0, None),
         ("a/keep.wh.txt", Kind.FILE, 9, None),
     ]
-    assert data.problems == [Finding("bare '.wh.' whiteout entry ignored", "whiteout", "a/.wh.")]
+    assert data.problems == [Finding("bare-whiteout", "whiteout", "a/.wh.")]
 
 
 def test_fixture_whiteouts_with_dot_slash_prefix(open_stream: StreamFactory) -> None:
@@ -279,7 +279,16 @@ def test_unsafe_names_are_kept_inside_the_root_with_a_problem(open_stream: Strea
         ("usr/x", Kind.HARDLINK, 0, "etc/passwd"),
     ]
     assert [f.path for f in data.problems] == ["tmp/pwned", "etc/cron.d/evil", "usr/x"]
-    assert all("outside the root" in f.message for f in data.problems)
+    assert [f.code for f in data.problems] == [
+        "name-outside-root",
+        "name-outside-root",
+        "hardlink-outside-root",
+    ]
+    assert [f.facts for f in data.problems] == [
+        {"name": "../../../../tmp/pwned", "read_as": "/tmp/pwned"},
+        {"name": "/etc/cron.d/evil", "read_as": "/etc/cron.d/evil"},
+        {"link": "../../../etc/passwd", "read_as": "/etc/passwd"},
+    ]
     assert [f.kind for f in data.problems] == ["unsafe-path", "unsafe-path", "hardlink"]
 
 
@@ -608,5 +617,6 @@ def test_many_unsafe_names_are_listed_then_counted(open_stream: StreamFactory) -
     data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
     assert len(data.entries) == 25
     assert [f.path for f in data.problems] == [f"abs/f{i}" for i in range(20)] + [None]
-    assert data.problems[-1].message.startswith("... and 5 more entries pointing outside the root")
+    assert data.problems[-1].code == "more-outside-root"
+    assert data.problems[-1].facts == {"count": 5}
     assert {f.kind for f in data.problems} == {"unsafe-path"}

@@ -616,7 +616,8 @@ def test_history_maps_to_layers_by_moby_rule(
     history_problems = [p for p in report.problems if p.kind == "history"]
     if mismatch:
         (problem,) = history_problems
-        assert "non-empty entries for 3 layers" in problem.message
+        assert problem.code == "history-mismatch"
+        assert problem.facts["layers"] == 3
     else:
         assert history_problems == []
 

@@ -68,9 +68,7 @@ def build_report(ctx: Context) -> InspectReport:
     assert ctx.image is not None, "LayersAnalyzer has not run"
     python_found = bool(ctx.sites or ctx.distributions)
     if not python_found:
-        ctx.problems.append(
-            Finding("no Python site-packages or distributions found in this image", "no-python")
-        )
+        ctx.problems.append(Finding("no-python", "no-python"))
     return InspectReport(
         image=ctx.image,
         layers=ctx.layers,
@@ -85,10 +83,11 @@ def build_report(ctx: Context) -> InspectReport:
         ),
         problems=[
             Problem(
-                message=f.message,
                 path=f"/{f.path}" if f.path else None,
                 layer=f.layer,
                 kind=f.kind,
+                code=f.code,
+                facts=dict(f.facts or {}),
             )
             for f in ctx.problems
         ],

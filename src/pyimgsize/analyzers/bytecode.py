@@ -84,28 +84,25 @@ class BytecodeAnalyzer:
         if foreign.files:
             ctx.problems.append(
                 Finding(
-                    f"{foreign.files} .pyc file(s) ({foreign.bytes} bytes) were compiled for an "
-                    f"interpreter the image does not have (image has: {', '.join(tags)})",
+                    "foreign-bytecode",
                     "bytecode",
                     foreign_example,
+                    facts={"files": foreign.files, "bytes": foreign.bytes, "interpreters": tags},
                 )
             )
         if orphan.files:
             ctx.problems.append(
                 Finding(
-                    f"{orphan.files} __pycache__ .pyc file(s) ({orphan.bytes} bytes) have no "
-                    "source and can never be imported",
+                    "orphan-bytecode",
                     "bytecode",
                     orphan_example,
+                    facts={"files": orphan.files, "bytes": orphan.bytes},
                 )
             )
         if missing.files:
             ctx.problems.append(
                 Finding(
-                    f"{missing.files} .py file(s) in site-packages that otherwise ship bytecode "
-                    "have no .pyc (compiled at first import, in every container)",
-                    "bytecode",
-                    missing_example,
+                    "missing-bytecode", "bytecode", missing_example, facts={"files": missing.files}
                 )
             )
         ctx.bytecode = BytecodeHealth(

@@ -56,10 +56,10 @@ def read_distributions(ctx: Context) -> list[Distribution]:
                 elif fmt.requires_file_list:
                     problems.append(
                         Finding(
-                            f"{name} {version or ''}".strip()
-                            + ": no RECORD; only its metadata directory is attributed",
+                            "no-record",
                             "record",
                             meta_path,
+                            facts={"name": name, "version": version},
                         )
                     )
             dist = Distribution(
@@ -79,20 +79,24 @@ def read_distributions(ctx: Context) -> list[Distribution]:
             if listing.climbing:
                 problems.append(
                     Finding(
-                        f"{dist.name}: {len(listing.climbing)} path(s) in its {ownership} point "
-                        f"outside the image root (e.g. {listing.climbing[0]!r}); read as paths "
-                        "inside the image",
+                        "listed-outside-root",
                         "record",
                         meta_path,
+                        facts={
+                            "name": dist.name,
+                            "count": len(listing.climbing),
+                            "example": listing.climbing[0],
+                            "listing": ownership,
+                        },
                     )
                 )
             if dist.missing:
                 problems.append(
                     Finding(
-                        f"{dist.name}: {dist.missing} file(s) listed in its {ownership} are not "
-                        "in the image",
+                        "listed-missing",
                         "record",
                         meta_path,
+                        facts={"name": dist.name, "count": dist.missing, "listing": ownership},
                     )
                 )
             dists.append(dist)
@@ -133,10 +137,10 @@ class DistributionsAnalyzer:
         if shared:
             ctx.problems.append(
                 Finding(
-                    f"{len(shared)} file(s) are listed by more than one distribution (counted in "
-                    f"each), e.g. /{shared[0]}",
+                    "listed-twice",
                     "record",
                     shared[0],
+                    facts={"count": len(shared), "example": f"/{shared[0]}"},
                 )
             )
         ctx.distributions = dists

@@ -141,12 +141,7 @@ class MergedFS:
                 node = Other(index)
             else:
                 self.problems.append(
-                    Finding(
-                        f"hardlink target /{e.link} does not exist; read as an empty file",
-                        "hardlink",
-                        e.path,
-                        index,
-                    )
+                    Finding("hardlink-missing", "hardlink", e.path, index, {"target": f"/{e.link}"})
                 )
                 inode = Inode(0, index, None)
                 stored.append(inode)
@@ -192,12 +187,11 @@ class MergedFS:
             if isinstance(child, Symlink):
                 self.problems.append(
                     Finding(
-                        f"layer writes below /{walked}, a symlink to {child.target!r} from layer "
-                        f"{child.layer}; the Docker Engine keeps the literal path (the symlink "
-                        "becomes a directory), containerd would follow the link",
+                        "write-below-symlink",
                         "symlink-parent",
                         walked,
                         index,
+                        {"dir": f"/{walked}", "target": child.target, "symlink_layer": child.layer},
                     )
                 )
             if child is not None:

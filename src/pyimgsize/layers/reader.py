@@ -120,9 +120,10 @@ def read_layer(
             if unsafe <= _UNSAFE_LISTED:
                 problems.append(
                     Finding(
-                        f"tar entry name {m.name!r} points outside the root; read as /{path}",
+                        "name-outside-root",
                         "unsafe-path",
                         path,
+                        facts={"name": m.name, "read_as": f"/{path}"},
                     )
                 )
         if not path:
@@ -136,7 +137,7 @@ def read_layer(
             elif base.startswith(".wh..wh."):
                 pass  # AUFS metadata such as .wh..wh.plnk: not filesystem content
             elif base == WHITEOUT_PREFIX:
-                problems.append(Finding("bare '.wh.' whiteout entry ignored", "whiteout", path))
+                problems.append(Finding("bare-whiteout", "whiteout", path))
             else:
                 target = base[len(WHITEOUT_PREFIX) :]
                 entries.append(Entry(f"{parent}/{target}" if parent else target, Kind.WHITEOUT))
@@ -152,10 +153,10 @@ def read_layer(
                 if unsafe <= _UNSAFE_LISTED:
                     problems.append(
                         Finding(
-                            f"hardlink target {m.linkname!r} is outside the root; "
-                            f"read as /{target}",
+                            "hardlink-outside-root",
                             "hardlink",
                             path,
+                            facts={"link": m.linkname, "read_as": f"/{target}"},
                         )
                     )
             entries.append(Entry(path, Kind.HARDLINK, link=target))
@@ -168,9 +169,7 @@ def read_layer(
                 if data is None and m.stored > _META_LIMIT:
                     problems.append(
                         Finding(
-                            f"metadata file larger than {_META_LIMIT} bytes not read",
-                            "metadata",
-                            path,
+                            "metadata-too-large", "metadata", path, facts={"limit": _META_LIMIT}
                         )
                     )
             entries.append(Entry(path, Kind.FILE, size=m.stored, data=data))
@@ -178,11 +177,7 @@ def read_layer(
     # part of the tar too.
     if unsafe > _UNSAFE_LISTED:
         problems.append(
-            Finding(
-                f"... and {unsafe - _UNSAFE_LISTED} more entries pointing outside the root in "
-                "this layer (absolute or climbing names or link targets, as `tar -P` writes)",
-                "unsafe-path",
-            )
+            Finding("more-outside-root", "unsafe-path", facts={"count": unsafe - _UNSAFE_LISTED})
         )
     if counter is not None:
         counter.drain_rest()

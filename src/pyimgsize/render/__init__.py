@@ -7,50 +7,14 @@ trailing newline; the writer adds one. One module per output format (`table`, `m
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, assert_never
+
+from pyimgsize.render.options import CheckFormat, OutputFormat, SortKey
 
 if TYPE_CHECKING:
     from pyimgsize.report import InspectReport
 
 __all__ = ["CheckFormat", "OutputFormat", "SortKey", "render_inspect"]
-
-# The format enums live here, free of heavy imports: the CLI needs them to declare its options,
-# and `pyimgsize --help` or the Docker CLI plugin's start-up should not pay for the renderers.
-
-
-class OutputFormat(StrEnum):
-    """Output formats of `inspect` (a closed set; check may extend its own enum)."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-class CheckFormat(StrEnum):
-    """Output formats of `check` (a closed set)."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    JUNIT = "junit"
-    GITHUB = "github"
-
-
-class SortKey(StrEnum):
-    """Orderings of the distribution list in table and markdown output (`--sort`).
-
-    `name` sorts ascending; every other key descending, ties broken by bytes, then name.
-    """
-
-    BYTES = "bytes"
-    NAME = "name"
-    FILES = "files"
-    BYTECODE = "bytecode"
-    SOURCE = "source"
-    NATIVE = "native"
-    METADATA = "metadata"
-    DATA = "data"
 
 
 def render_inspect(
@@ -73,8 +37,9 @@ def render_inspect(
             return render_inspect_table(report, top=top, sort=sort)
         case OutputFormat.JSON:
             from pyimgsize.render.json import render_json
+            from pyimgsize.render.problems import worded
 
-            return render_json(report)
+            return render_json(worded(report))
         case OutputFormat.MARKDOWN:
             from pyimgsize.render.markdown import render_inspect_markdown
 

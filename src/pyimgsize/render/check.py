@@ -16,10 +16,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Final, assert_never
 
-from pyimgsize.render import CheckFormat
 from pyimgsize.render.check_words import format_value, is_signed, word_check
 from pyimgsize.render.common import make_table, short_id
 from pyimgsize.render.json import render_json
+from pyimgsize.render.options import CheckFormat
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
 from pyimgsize.units import format_bytes
 

@@ -12,7 +12,7 @@ from typing import assert_never
 
 from tabulate import tabulate
 
-from pyimgsize.render import SortKey
+from pyimgsize.render.options import SortKey
 from pyimgsize.report import DEAD_CATEGORIES, DeadCategories, Package
 from pyimgsize.units import format_bytes
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from pyimgsize.render import OutputFormat
 from pyimgsize.render.diff_markdown import render_diff_markdown
 from pyimgsize.render.diff_table import render_diff_table
 from pyimgsize.render.diff_words import explanation
 from pyimgsize.render.json import render_json
+from pyimgsize.render.options import OutputFormat
 from pyimgsize.report import DiffReport
 
 __all__ = ["render_diff"]

@@ -9,7 +9,6 @@ are right-aligned. Every text cell is escaped; paths and instructions are code s
 
 from __future__ import annotations
 
-from pyimgsize.render import SortKey
 from pyimgsize.render.common import (
     ELLIPSIS,
     bytes_or_dash,
@@ -25,6 +24,8 @@ from pyimgsize.render.common import (
     site_packages_labels,
     top_packages,
 )
+from pyimgsize.render.options import SortKey
+from pyimgsize.render.problems import problem_text
 from pyimgsize.render.table import CREATED_BY_WIDTH, MAX_PROBLEMS, NO_PYTHON, bytecode_health_rows
 from pyimgsize.report import CATEGORIES, Categories, InspectReport
 from pyimgsize.units import format_bytes
@@ -167,7 +168,7 @@ def _problems(report: InspectReport, limit: int) -> str | None:
     shown = problems if limit <= 0 else problems[:limit]
     rows = [
         [
-            md_escape(p.message),
+            md_escape(problem_text(p)),
             md_code(p.path) if p.path else "-",
             "-" if p.layer is None else str(p.layer),
         ]

@@ -9,7 +9,6 @@ The numbers follow design.md §2 and §3: "visible" is `image.bytes`, "shipped" 
 
 from __future__ import annotations
 
-from pyimgsize.render import SortKey
 from pyimgsize.render.common import (
     ELLIPSIS,
     bytes_or_dash,
@@ -24,6 +23,8 @@ from pyimgsize.render.common import (
     site_packages_labels,
     top_packages,
 )
+from pyimgsize.render.options import SortKey
+from pyimgsize.render.problems import problem_text
 from pyimgsize.report import CATEGORIES, BytecodeHealth, Categories, InspectReport
 from pyimgsize.units import format_bytes
 
@@ -174,7 +175,9 @@ def _problems(report: InspectReport, limit: int) -> str | None:
     if not problems:
         return None
     shown = problems if limit <= 0 else problems[:limit]
-    rows = [[p.message, or_dash(p.path), "-" if p.layer is None else str(p.layer)] for p in shown]
+    rows = [
+        [problem_text(p), or_dash(p.path), "-" if p.layer is None else str(p.layer)] for p in shown
+    ]
     text = f"Problems ({len(problems)})\n" + make_table(["message", "path", "layer"], rows)
     if len(shown) < len(problems):
         text += f"\n{ELLIPSIS} and {len(problems) - len(shown)} more"

@@ -354,9 +354,9 @@ def load_candidate(
     if history and len(created) != len(diff_ids):
         problems.append(
             Finding(
-                f"image history has {len(created)} non-empty entries for {len(diff_ids)} layers; "
-                "layers without a matching entry show no instruction",
+                "history-mismatch",
                 "history",
+                facts={"entries": len(created), "layers": len(diff_ids)},
             )
         )
     layers: list[LoadedLayer] = []

@@ -40,8 +40,10 @@ class RecordFormat:
                     if row and row[0].strip():
                         listing.add_listed(site, row[0].strip())
             except csv.Error as exc:
-                problems.append(Finding(f"RECORD cannot be parsed: {exc}", "record", meta_path))
+                problems.append(
+                    Finding("record-unparsable", "record", meta_path, facts={"error": str(exc)})
+                )
         elif f"{meta_path}/RECORD" in index.files:
-            problems.append(Finding("RECORD could not be read", "record", meta_path))
+            problems.append(Finding("record-unreadable", "record", meta_path))
         listing.installer = (text(index.data(f"{meta_path}/INSTALLER")) or "").strip() or None
         return listing
