@@ -8,7 +8,6 @@ diff.
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -25,8 +24,8 @@ from pyimgsize.render.check import (
 from pyimgsize.render.check_words import word_check
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
 from tests.check.samples import MB, sample_report
+from tests.render.golden import check_golden
 
-GOLDEN = Path(__file__).parent / "golden"
 SUFFIX = {
     CheckFormat.TABLE: "txt",
     CheckFormat.JSON: "json",
@@ -56,15 +55,6 @@ def failing_report() -> CheckReport:
 def passing_report() -> CheckReport:
     budget = Budget(max_image="1GB", max_growth="10MB")
     return evaluate(sample_report(), budget)
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("PYIMGSIZE_UPDATE_GOLDEN", "") not in ("", "0"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-    assert path.is_file(), f"missing golden file {path}: run with PYIMGSIZE_UPDATE_GOLDEN=1"
-    assert text + "\n" == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("fmt", list(CheckFormat))

@@ -8,10 +8,8 @@ diff.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -28,19 +26,10 @@ from tests.diff_samples import (
     report,
     upgrade_pair,
 )
+from tests.render.golden import check_golden
 
-GOLDEN = Path(__file__).parent / "golden"
 SUFFIX = {OutputFormat.TABLE: "txt", OutputFormat.JSON: "json", OutputFormat.MARKDOWN: "md"}
 Pair = Callable[[], tuple[InspectReport, InspectReport]]
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("PYIMGSIZE_UPDATE_GOLDEN", "") not in ("", "0"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-    assert path.is_file(), f"missing golden file {path}: run with PYIMGSIZE_UPDATE_GOLDEN=1"
-    assert text + "\n" == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("fmt", list(OutputFormat))

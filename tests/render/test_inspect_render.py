@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -21,24 +19,8 @@ from pyimgsize.render.markdown import render_inspect_markdown
 from pyimgsize.render.table import NO_PYTHON, render_inspect_table
 from pyimgsize.report import CATEGORIES, InspectReport, Package
 from pyimgsize.units import format_bytes
+from tests.render.golden import check_golden
 from tests.render.sample import many_problems_report, no_python_report, python_report
-
-GOLDEN = Path(__file__).with_name("golden")
-UPDATE = os.environ.get("PYIMGSIZE_UPDATE_GOLDEN", "") not in ("", "0")
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    expected_text = text + "\n"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(expected_text, encoding="utf-8")
-    assert path.is_file(), f"missing golden file {path}: run with PYIMGSIZE_UPDATE_GOLDEN=1"
-    assert path.read_text(encoding="utf-8") == expected_text, (
-        f"{name} differs from the rendered output; if the change is intended, rerun with "
-        "PYIMGSIZE_UPDATE_GOLDEN=1 and review the diff"
-    )
-
 
 # --- factory ---------------------------------------------------------------------------------
 
