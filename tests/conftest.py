@@ -2,9 +2,15 @@
 
 Engine tests
     Mark a test ``@pytest.mark.engine`` (or request any fixture below that needs the engine) and
-    it gets a live ``docker.DockerClient``. When the engine is unreachable the test is skipped on a
-    developer machine, but fails loudly when ``CI`` or ``PYIMGSIZE_REQUIRE_ENGINE`` is set (as
-    ``make test`` and ``.ci/run`` do): in CI a missing engine is a failure, not a skip.
+    it gets a live ``docker.DockerClient`` for the engine at ``DOCKER_HOST`` (``make test`` runs
+    pytest through ``scripts/test-env.sh``, which points it at a private engine when no other
+    answers and it may start one).
+
+Real parts that cannot run here
+    A test whose real part (the engine, a registry, a browser, a Debian package) is missing calls
+    ``not_run_here(what, reason, command)``: it is skipped, and the run ends with one line naming
+    every such test, why, and the command that would run them. Under ``CI`` or
+    ``PYIMGSIZE_REQUIRE_ENGINE`` that run exits 1: in CI a missing part is a failure, not a skip.
 
 Building images offline
     ``busybox_base`` is the tag of a tiny base image (``FROM scratch`` plus Debian's static
@@ -32,9 +38,11 @@ import struct
 import subprocess
 import tarfile
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -65,13 +73,86 @@ def _env_flag(name: str) -> bool:
 
 
 def engine_required() -> bool:
-    """True when a missing engine must fail the run (``CI`` or ``PYIMGSIZE_REQUIRE_ENGINE``)."""
+    """True when a missing real part must fail the run (``CI`` or ``PYIMGSIZE_REQUIRE_ENGINE``)."""
     return _env_flag("CI") or _env_flag("PYIMGSIZE_REQUIRE_ENGINE")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     mode = "required (fail if missing)" if engine_required() else "optional (skip if missing)"
     return f"pyimgsize: Docker engine {mode}"
+
+
+# --- real parts that cannot run here ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotRunHere:
+    """Why some tests cannot run on this machine, and the command that would run them."""
+
+    what: str
+    reason: str
+    command: str
+
+    @property
+    def message(self) -> str:
+        return f"needs {self.what}: {self.reason}; run with: {self.command}"
+
+
+_not_run_causes: dict[str, NotRunHere] = {}
+_not_run_tests: dict[NotRunHere, list[str]] = {}
+
+
+def not_run_here(what: str, reason: str, command: str) -> NoReturn:
+    """Skip the calling test: it needs ``what`` ("a Docker engine"), which is not here (``reason``).
+
+    The run ends with one line naming every test skipped this way and ``command``, the command
+    that would run them (fails under ``CI`` / ``PYIMGSIZE_REQUIRE_ENGINE``). Call it from a
+    session fixture and every test using the fixture is counted.
+    """
+    cause = NotRunHere(what, reason, command)
+    _not_run_causes[cause.message] = cause
+    pytest.skip(cause.message)
+
+
+def rerun_command() -> str:
+    """The command that runs the whole suite with every real part: ``make test`` (as root)."""
+    return "make test" if os.geteuid() == 0 else "sudo make test"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        cause = _not_run_causes.get(report.longrepr[2].removeprefix("Skipped: "))
+        if cause is not None:
+            _not_run_tests.setdefault(cause, []).append(report.nodeid)
+
+
+def not_run_line(causes: dict[NotRunHere, list[str]], *, required: bool) -> str:
+    """One line: how many tests did not run, per cause the test files, why, and the command."""
+    total = sum(len(nodeids) for nodeids in causes.values())
+    parts = []
+    for cause, nodeids in causes.items():
+        files = Counter(nodeid.split("::", 1)[0] for nodeid in nodeids)
+        named = ", ".join(f"{name} ({count})" for name, count in sorted(files.items()))
+        parts.append(
+            f"{len(nodeids)} need {cause.what} ({named}): {cause.reason}; "
+            f"run them with: {cause.command}"
+        )
+    head = "REQUIRED (CI / PYIMGSIZE_REQUIRE_ENGINE is set) but " if required else ""
+    plural = "s" if total != 1 else ""
+    return f"pyimgsize: {head}{total} test{plural} did not run: " + " | ".join(parts)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _not_run_tests and engine_required() and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's last line: the tests that could not run here (after pytest's own summary)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if _not_run_tests and reporter is not None:
+        line = not_run_line(_not_run_tests, required=engine_required())
+        reporter.write_line(line, red=engine_required(), yellow=not engine_required())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -97,17 +178,14 @@ def engine() -> Iterator[docker.DockerClient]:
         client = docker.from_env()
         client.ping()
     except Exception as exc:
-        where = os.environ.get("DOCKER_HOST") or os.environ.get("DOCKER_CONTEXT") or "default"
-        message = (
-            f"Docker engine unreachable ({where}): {type(exc).__name__}: {exc}. "
-            "Start it with `scripts/start-dockerd.sh` (as root)."
+        # scripts/test-env.sh says why no engine could be had and what would give one.
+        reason = os.environ.get("PYIMGSIZE_ENGINE_UNAVAILABLE") or (
+            f"no Docker engine answers at {os.environ.get('DOCKER_HOST') or 'the default socket'}"
+            f" ({type(exc).__name__})"
         )
-        if engine_required():
-            pytest.fail(
-                "ENGINE REQUIRED (CI / PYIMGSIZE_REQUIRE_ENGINE is set) but " + message,
-                pytrace=False,
-            )
-        pytest.skip(message + " Set CI or PYIMGSIZE_REQUIRE_ENGINE to make this a failure.")
+        not_run_here(
+            "a Docker engine", reason, os.environ.get("PYIMGSIZE_ENGINE_HINT") or rerun_command()
+        )
     try:
         yield client
     finally:
@@ -321,11 +399,14 @@ def _elf_interpreter(data: bytes) -> bool | None:
 def busybox_rootfs() -> bytes:
     """The base image's root filesystem as a tar: static busybox, its applet links, /etc basics.
 
-    Fails the test (naming the Debian package) when ``/bin/busybox`` is missing or dynamic.
+    Not run here (``make test`` as root installs the package) when ``/bin/busybox`` is missing;
+    fails the test, naming the Debian package, when it is not static.
     """
     hint = f"install the Debian package {BUSYBOX_PACKAGE} (apt-get install {BUSYBOX_PACKAGE})"
     if not BUSYBOX_PATH.is_file():
-        pytest.fail(f"{BUSYBOX_PATH} is missing: {hint}", pytrace=False)
+        not_run_here(
+            f"{BUSYBOX_PATH} (Debian package {BUSYBOX_PACKAGE})", "it is missing", rerun_command()
+        )
     binary = BUSYBOX_PATH.read_bytes()
     if _elf_interpreter(binary) is not False:
         pytest.fail(f"{BUSYBOX_PATH} is not a static ELF executable: {hint}", pytrace=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import pyimgsize
-from conftest import engine_required
+from conftest import not_run_here, rerun_command
 from pyimgsize.cli import install, plugin
 from pyimgsize.cli.install import install_plugin
 from pyimgsize.cli.plugin import (
@@ -38,10 +38,7 @@ def _script() -> Path:
 def _docker_cli() -> str:
     docker = shutil.which("docker")
     if docker is None:
-        message = "the docker CLI is not installed (Debian package docker.io)"
-        if engine_required():
-            pytest.fail(message)
-        pytest.skip(message)
+        not_run_here("the docker CLI (Debian package docker.io)", "it is missing", rerun_command())
     return docker
 
 
