@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from conftest import register_test_image, unique_tag
 from fixtures import (
     Entry,
     File,
@@ -30,7 +31,6 @@ from fixtures import (
 from fixtures.python import pyc_path
 from pyimgsize.api import inspect
 from pyimgsize.report import InspectReport
-from tests.conftest import register_test_image, unique_tag
 from tests.pyimages import ZERO, add, cache, cats, dead, norm, package, site_packages, size
 
 SITE = "opt/venv/lib/python3.11/site-packages"
