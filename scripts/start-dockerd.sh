@@ -104,7 +104,9 @@ else
         ip link set "$bridge" up
     fi
     mkdir -p "$(dirname "$log")"
-    nohup "$dockerd_bin" "${flags[@]}" "${extra[@]}" >"$log" 2>&1 </dev/null &
+    # A session of its own: a Ctrl-C meant for the tests (or for this script's caller) must not
+    # reach dockerd; it stops when stop-dockerd.sh (or whoever runs the machine) says so.
+    setsid nohup "$dockerd_bin" "${flags[@]}" "${extra[@]}" >"$log" 2>&1 </dev/null &
     pid=$!
     echo "start-dockerd: started dockerd (pid $pid) for $name, log: $log"
 fi

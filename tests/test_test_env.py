@@ -7,9 +7,11 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,13 +198,33 @@ def _processes_naming(text: str) -> list[str]:
     return found
 
 
-def test_root_starts_a_private_engine_for_the_run_and_stops_it(shared_tmp: Path) -> None:
-    """The path of a fresh machine: a new, empty engine of its own, gone again afterwards."""
+def _private_engine_env(shared_tmp: Path) -> tuple[dict[str, str], Path, str]:
+    """(env, engine dir, bridge) for a private engine of one test: no other engine answers."""
     if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which("ip") is None:
         not_run_here("root and dockerd", "a private engine needs both", "sudo make test")
     engine_dir = shared_tmp / "engine"
     bridge = f"pyimgsize{secrets.token_hex(2)}"
-    subnet = 100 + secrets.randbelow(150)
+    env = {k: v for k, v in os.environ.items() if k not in ENGINE_VARS}
+    env |= {
+        "PYTHON": sys.executable,
+        "DOCKER_HOST": f"unix://{shared_tmp}/no-engine.sock",
+        "PYIMGSIZE_ENGINE_DIR": str(engine_dir),
+        "PYIMGSIZE_ENGINE_BRIDGE": bridge,
+        "PYIMGSIZE_ENGINE_CIDR": f"172.31.{100 + secrets.randbelow(150)}.1/24",
+    }
+    return env, engine_dir, bridge
+
+
+def _assert_gone(engine_dir: Path, bridges_before: set[str]) -> None:
+    """No dockerd, containerd or shim of the private engine; its bridge gone, others kept."""
+    assert _processes_naming(f"{engine_dir}/") == []
+    assert _bridges() == bridges_before
+    assert not (engine_dir / "docker.sock").exists()
+
+
+def test_root_starts_a_private_engine_for_the_run_and_stops_it(shared_tmp: Path) -> None:
+    """The path of a fresh machine: a new, empty engine of its own, gone again afterwards."""
+    env, engine_dir, bridge = _private_engine_env(shared_tmp)
     bridges_before = _bridges()
     probe = (
         "import docker, os, subprocess\n"
@@ -214,14 +236,6 @@ def test_root_starts_a_private_engine_for_the_run_and_stops_it(shared_tmp: Path)
         "print('DOCKER_HOST=' + os.environ['DOCKER_HOST'])\n"
         "raise SystemExit(5)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ENGINE_VARS}
-    env |= {
-        "PYTHON": sys.executable,
-        "DOCKER_HOST": f"unix://{shared_tmp}/no-engine.sock",
-        "PYIMGSIZE_ENGINE_DIR": str(engine_dir),
-        "PYIMGSIZE_ENGINE_BRIDGE": bridge,
-        "PYIMGSIZE_ENGINE_CIDR": f"172.31.{subnet}.1/24",
-    }
     proc = subprocess.run(
         ["bash", str(TEST_ENV), "--", sys.executable, "-c", probe],
         env=env,
@@ -238,8 +252,56 @@ def test_root_starts_a_private_engine_for_the_run_and_stops_it(shared_tmp: Path)
         "DOCKER_HOST": f"unix://{engine_dir}/docker.sock",
     }
     assert "stop-dockerd: stopped the private engine" in proc.stderr
-    # Stopped and cleaned up: no dockerd, containerd or shim of its own, its bridge gone, every
-    # bridge that was there before (docker0 of the shared engine) still there.
-    assert _processes_naming(f"{engine_dir}/") == []
-    assert _bridges() == bridges_before
-    assert not (engine_dir / "docker.sock").exists()
+    # Every bridge that was there before (docker0 of a shared engine) is still there.
+    _assert_gone(engine_dir, bridges_before)
+
+
+def test_ctrl_c_stops_the_private_engine_too(shared_tmp: Path) -> None:
+    """A Ctrl-C reaches the terminal's foreground group: the tests stop, then the engine."""
+    env, engine_dir, _bridge = _private_engine_env(shared_tmp)
+    bridges_before = _bridges()
+    ready = shared_tmp / "ready"
+    # As in a terminal: SIGINT handled by default even where this suite runs with it ignored.
+    command = ["sh", "-c", f'touch "{ready}"; exec sleep 300']
+    with subprocess.Popen(
+        ["env", "--default-signal=INT", "bash", str(TEST_ENV), "--", *command],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            for _ in range(600):
+                if ready.exists() or proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert ready.exists(), "the command never started"
+            os.killpg(proc.pid, signal.SIGINT)
+            output, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, output
+    assert "stop-dockerd: stopped the private engine" in output
+    _assert_gone(engine_dir, bridges_before)
+
+
+def test_install_packages_names_what_is_missing_and_needs_root(shared_tmp: Path) -> None:
+    """Without root nothing is installed: the missing packages are named, exit 1."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    proc = subprocess.run(
+        [*prefix, "bash", str(ROOT / "scripts" / "install-packages.sh"), "pyimgsize-no-such-pkg"],
+        env={**os.environ, "HOME": str(shared_tmp)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    missing = proc.stderr.removeprefix("error: missing Debian packages ").split(":", 1)[0].split()
+    assert missing[-1] == "pyimgsize-no-such-pkg"
+    assert proc.stderr.endswith(": installing them needs root and apt-get\n")
