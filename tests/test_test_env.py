@@ -31,6 +31,10 @@ SHOW_ENV = [
 ENGINE_VARS = ("PYIMGSIZE_ENGINE_UNAVAILABLE", "PYIMGSIZE_ENGINE_HINT", "DOCKER_CONTEXT")
 
 
+def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
 def _shown(stdout: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in stdout.splitlines() if "=" in line)
 
@@ -107,14 +111,7 @@ def test_not_root_runs_the_command_without_engine_and_names_the_rerun(shared_tmp
         "DOCKER_HOST": missing,
         "PYIMGSIZE_ENGINE_DIR": str(engine_dir),
     }
-    proc = subprocess.run(
-        [*prefix, "bash", str(TEST_ENV), "--rerun", "make test", "--", *SHOW_ENV],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _run([*prefix, "bash", str(TEST_ENV), "--rerun", "make test", "--", *SHOW_ENV], env)
     assert proc.returncode == 7, proc.stdout + proc.stderr
     assert _shown(proc.stdout) == {
         "DOCKER_HOST": missing,
@@ -139,13 +136,8 @@ def test_root_without_dockerd_or_apt_runs_the_command_without_engine(shared_tmp:
     missing = f"unix://{shared_tmp}/no-engine.sock"
     env = {k: v for k, v in os.environ.items() if k not in ENGINE_VARS}
     env |= {"PATH": str(bin_dir), "PYTHON": sys.executable, "DOCKER_HOST": missing}
-    proc = subprocess.run(
-        [str(bin_dir / "bash"), str(TEST_ENV), "--rerun", "make test", "--", *SHOW_ENV],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    proc = _run(
+        [str(bin_dir / "bash"), str(TEST_ENV), "--rerun", "make test", "--", *SHOW_ENV], env
     )
     assert proc.returncode == 7, proc.stdout + proc.stderr
     shown = _shown(proc.stdout)
@@ -159,14 +151,7 @@ def test_root_without_dockerd_or_apt_runs_the_command_without_engine(shared_tmp:
 @pytest.mark.engine
 def test_an_engine_that_answers_is_used_as_it_is() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ENGINE_VARS}
-    proc = subprocess.run(
-        ["bash", str(TEST_ENV), "--", *SHOW_ENV],
-        env=env | {"PYTHON": sys.executable},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _run(["bash", str(TEST_ENV), "--", *SHOW_ENV], env | {"PYTHON": sys.executable})
     assert proc.returncode == 7, proc.stdout + proc.stderr
     assert _shown(proc.stdout) == {
         "DOCKER_HOST": os.environ.get("DOCKER_HOST", ""),
@@ -236,14 +221,7 @@ def test_root_starts_a_private_engine_for_the_run_and_stops_it(shared_tmp: Path)
         "print('DOCKER_HOST=' + os.environ['DOCKER_HOST'])\n"
         "raise SystemExit(5)\n"
     )
-    proc = subprocess.run(
-        ["bash", str(TEST_ENV), "--", sys.executable, "-c", probe],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = _run(["bash", str(TEST_ENV), "--", sys.executable, "-c", probe], env)
     assert proc.returncode == 5, proc.stdout + proc.stderr
     assert _shown(proc.stdout) == {
         "ROOT": str(engine_dir / "data"),
@@ -287,19 +265,13 @@ def test_ctrl_c_stops_the_private_engine_too(shared_tmp: Path) -> None:
     _assert_gone(engine_dir, bridges_before)
 
 
-def test_install_packages_names_what_is_missing_and_needs_root(shared_tmp: Path) -> None:
+def test_install_packages_names_what_is_missing_and_needs_root() -> None:
     """Without root nothing is installed: the missing packages are named, exit 1."""
     prefix: list[str] = []
     if os.geteuid() == 0:
         prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    proc = subprocess.run(
-        [*prefix, "bash", str(ROOT / "scripts" / "install-packages.sh"), "pyimgsize-no-such-pkg"],
-        env={**os.environ, "HOME": str(shared_tmp)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    script = str(ROOT / "scripts" / "install-packages.sh")
+    proc = _run([*prefix, "bash", script, "pyimgsize-no-such-pkg"], dict(os.environ))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stdout == ""
     missing = proc.stderr.removeprefix("error: missing Debian packages ").split(":", 1)[0].split()
