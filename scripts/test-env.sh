@@ -69,6 +69,8 @@ main() {
         exit 2
     fi
     [[ "$python" == python3 ]] || rerun="$rerun PYTHON=$python"
+    # tests/conftest.py names it (with sudo when not root) for tests that cannot run here.
+    export PYIMGSIZE_RERUN="$rerun"
 
     local root=""
     [[ "$(id -u)" == 0 ]] && root=1

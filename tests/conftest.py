@@ -115,8 +115,11 @@ def not_run_here(what: str, reason: str, command: str) -> NoReturn:
 
 
 def rerun_command() -> str:
-    """The command that runs the whole suite with every real part: ``make test`` (as root)."""
-    return "make test" if os.geteuid() == 0 else "sudo make test"
+    """The command that runs the suite with every real part it can start: as root, the command
+    this run came from (``PYIMGSIZE_RERUN``, set by ``scripts/test-env.sh``; else ``make test``).
+    """
+    command = os.environ.get("PYIMGSIZE_RERUN") or "make test"
+    return command if os.geteuid() == 0 else f"sudo {command}"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

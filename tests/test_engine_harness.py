@@ -151,7 +151,7 @@ def test_unreachable_engine_runs_the_rest_and_ends_with_one_line(
         "def test_y(busybox_base):\n    pass\n"
     )
     (tmp_path / "test_plain.py").write_text("def test_z():\n    pass\n")
-    told_vars = ("PYIMGSIZE_ENGINE_UNAVAILABLE", "PYIMGSIZE_ENGINE_HINT")
+    told_vars = ("PYIMGSIZE_ENGINE_UNAVAILABLE", "PYIMGSIZE_ENGINE_HINT", "PYIMGSIZE_RERUN")
     env = {k: v for k, v in os.environ.items() if k not in {"CI", "PYIMGSIZE_REQUIRE_ENGINE"}}
     env = {k: v for k, v in env.items() if k not in told_vars}
     env["DOCKER_HOST"] = f"unix://{tmp_path}/no-engine.sock"

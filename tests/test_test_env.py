@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import not_run_here
+from conftest import not_run_here, rerun_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_ENV = ROOT / "scripts" / "test-env.sh"
@@ -28,7 +28,12 @@ SHOW_ENV = [
     'printf "%s\\n" "DOCKER_HOST=$DOCKER_HOST" '
     '"UNAVAILABLE=$PYIMGSIZE_ENGINE_UNAVAILABLE" "HINT=$PYIMGSIZE_ENGINE_HINT"; exit 7',
 ]
-ENGINE_VARS = ("PYIMGSIZE_ENGINE_UNAVAILABLE", "PYIMGSIZE_ENGINE_HINT", "DOCKER_CONTEXT")
+ENGINE_VARS = (
+    "PYIMGSIZE_ENGINE_UNAVAILABLE",
+    "PYIMGSIZE_ENGINE_HINT",
+    "PYIMGSIZE_RERUN",
+    "DOCKER_CONTEXT",
+)
 
 
 def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -126,7 +131,7 @@ def test_not_root_runs_the_command_without_engine_and_names_the_rerun(shared_tmp
 def test_root_without_dockerd_or_apt_runs_the_command_without_engine(shared_tmp: Path) -> None:
     """Root, but neither dockerd nor apt-get on PATH: the same fallback, with its own reason."""
     if os.geteuid() != 0:
-        not_run_here("root", "this case is root's", "sudo make test")
+        not_run_here("root", "they test what the wrapper does as root", rerun_command())
     bin_dir = shared_tmp / "bin"
     bin_dir.mkdir()
     for tool in ("bash", "sh", "dirname", "id", "printf"):
@@ -185,8 +190,10 @@ def _processes_naming(text: str) -> list[str]:
 
 def _private_engine_env(shared_tmp: Path) -> tuple[dict[str, str], Path, str]:
     """(env, engine dir, bridge) for a private engine of one test: no other engine answers."""
-    if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which("ip") is None:
-        not_run_here("root and dockerd", "a private engine needs both", "sudo make test")
+    if os.geteuid() != 0:
+        not_run_here("root", "they test what the wrapper does as root", rerun_command())
+    if shutil.which("dockerd") is None or shutil.which("ip") is None:
+        not_run_here("dockerd and ip", "they are missing", rerun_command())
     engine_dir = shared_tmp / "engine"
     bridge = f"pyimgsize{secrets.token_hex(2)}"
     env = {k: v for k, v in os.environ.items() if k not in ENGINE_VARS}
