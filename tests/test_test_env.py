@@ -87,22 +87,29 @@ def _docker_sdk_copy(dest: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all"]
+
+
 def _unprivileged(shared_tmp: Path) -> tuple[list[str], str, dict[str, str]]:
-    """(argv prefix, python, extra env) to run as a user without root: nobody when we are root."""
+    """(argv prefix, python, extra env) to run as a user without root: nobody when we are root.
+
+    nobody may not reach this interpreter's files (a venv under /root): then Debian's python3 of
+    the same version runs it, with a world-readable copy of the docker SDK on PYTHONPATH.
+    """
     if os.geteuid() != 0:
         return [], sys.executable, {}
-    python = "/usr/bin/python3"
-    if not Path(python).is_file():
-        pytest.fail("/usr/bin/python3 is missing: Debian's python3 runs the wrapper as nobody")
-    if subprocess.run(
-        [python, "-c", f"import sys; sys.exit(sys.version_info[:2] != {sys.version_info[:2]})"],
-        check=False,
-    ).returncode:
-        pytest.fail(f"{python} is not Python {sys.version_info[:2]}: the copied SDK needs it")
+    same_version = f"import sys; sys.exit(sys.version_info[:2] != {sys.version_info[:2]})"
+    for python in (sys.executable, "/usr/bin/python3"):
+        probe = _run([*NOBODY, python, "-c", same_version], dict(os.environ))
+        if probe.returncode == 0:
+            break
+    else:
+        pytest.fail(
+            f"nobody can run neither {sys.executable} nor a /usr/bin/python3 of the same version"
+        )
     sdk = shared_tmp / "sdk"
     _docker_sdk_copy(sdk)
-    setpriv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    return [*setpriv, "--inh-caps=-all"], python, {"PYTHONPATH": str(sdk), "HOME": "/nonexistent"}
+    return NOBODY, python, {"PYTHONPATH": str(sdk), "HOME": "/nonexistent"}
 
 
 def test_not_root_runs_the_command_without_engine_and_names_the_rerun(shared_tmp: Path) -> None:
@@ -274,9 +281,7 @@ def test_ctrl_c_stops_the_private_engine_too(shared_tmp: Path) -> None:
 
 def test_install_packages_names_what_is_missing_and_needs_root() -> None:
     """Without root nothing is installed: the missing packages are named, exit 1."""
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    prefix = NOBODY if os.geteuid() == 0 else []
     script = str(ROOT / "scripts" / "install-packages.sh")
     proc = _run([*prefix, "bash", script, "pyimgsize-no-such-pkg"], dict(os.environ))
     assert proc.returncode == 1, proc.stdout + proc.stderr
