@@ -11,8 +11,8 @@
 # ($PYIMGSIZE_ENGINE_BRIDGE, default pyimgsize0, address $PYIMGSIZE_ENGINE_CIDR, default
 # 172.31.0.1/24; never `--bridge none`, which deletes an existing docker0), its own containerd
 # namespace, no iptables rules and no ip_forward change (the tests' containers have no network),
-# and an empty daemon config instead of /etc/docker/daemon.json. Its data root persists in DIR,
-# so the offline base images the tests build are kept for the next run.
+# and DIR/daemon.json (written as `{}` unless present) instead of /etc/docker/daemon.json. Its
+# data root persists in DIR, so the offline base images the tests build are kept for next time.
 #
 # Idempotent: exits 0 at once when the engine answers (`docker info`, honouring DOCKER_HOST in
 # the default mode). Otherwise starts `dockerd` (as root), logging to $PYIMGSIZE_DOCKERD_LOG
