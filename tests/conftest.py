@@ -167,7 +167,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _engine_for_marked_tests(request: pytest.FixtureRequest) -> None:
-    """Make ``@pytest.mark.engine`` alone enough: it requests the engine (skip or loud fail)."""
+    """Make ``@pytest.mark.engine`` alone enough: it requests the engine (or is not run here)."""
     if request.node.get_closest_marker("engine") is not None:
         request.getfixturevalue("engine")
 
