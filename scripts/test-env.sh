@@ -8,7 +8,7 @@
 #   1. One answers (DOCKER_HOST, else the default socket; probed with the docker SDK the tests
 #      use, from $PYTHON): COMMAND runs against it.
 #   2. Root: a private engine is started (scripts/start-dockerd.sh --private DIR, with
-#      DIR=$PYIMGSIZE_ENGINE_DIR, default ~/.cache/pyimgsize/engine), COMMAND runs with
+#      DIR=$PYIMGSIZE_ENGINE_DIR, default ~/.cache/pyimgsize-dev/engine), COMMAND runs with
 #      DOCKER_HOST pointing at it, and the engine is stopped afterwards (scripts/stop-dockerd.sh)
 #      whatever COMMAND's outcome. Runs sharing DIR take turns (a lock in DIR).
 #   3. Otherwise (not root; no dockerd and no apt-get; the private engine did not start):
@@ -102,7 +102,7 @@ main() {
             "install Debian's docker.io, then: $rerun" "$@"
     fi
 
-    dir="${PYIMGSIZE_ENGINE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pyimgsize/engine}"
+    dir="${PYIMGSIZE_ENGINE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pyimgsize-dev/engine}"
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
     exec 9>"$dir/lock"
