@@ -277,6 +277,30 @@ class Browser:
         page.send("Network.setBlockedURLs", urls=list(BLOCKED_URLS))
         return page
 
+    def png_stats(self, png: bytes) -> Json:
+        """Decode a PNG in a blank page (a canvas) and describe its pixels: `width`, `height`,
+        `colours` (distinct RGB values on a grid of samples) and `non_white` (their share that
+        is not near-white)."""
+        page = self.new_page()
+        try:
+            url = "data:image/png;base64," + base64.b64encode(png).decode()
+            stats: Json = page.evaluate(
+                "new Promise((resolve, reject) => { const img = new Image();"
+                " img.onerror = () => reject(new Error('not a PNG'));"
+                " img.onload = () => { const c = document.createElement('canvas');"
+                " c.width = img.width; c.height = img.height; const g = c.getContext('2d');"
+                " g.drawImage(img, 0, 0); const d = g.getImageData(0, 0, c.width, c.height).data;"
+                " const seen = new Set(); let n = 0, dark = 0;"
+                " for (let y = 0; y < c.height; y += 7) for (let x = 0; x < c.width; x += 7) {"
+                " const i = (y * c.width + x) * 4; seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);"
+                " n++; if (d[i] + d[i+1] + d[i+2] < 720) dark++; }"
+                " resolve({width: c.width, height: c.height, colours: seen.size,"
+                " non_white: dark / n}); }; img.src = " + json.dumps(url) + "; })"
+            )
+        finally:
+            page.close()
+        return stats
+
     def close(self) -> None:
         try:
             self.send("Browser.close", {})

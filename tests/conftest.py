@@ -482,3 +482,30 @@ def run_in_image(engine: docker.DockerClient, image: str, *command: str) -> str:
         return stdout
     finally:
         container.remove(force=True)
+
+
+# --- a real browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session (tests/browser.py); each test opens its own
+    page. Missing Chromium skips on a developer machine and fails where the engine is
+    required (CI, `make test`): .ci/run installs Debian's `chromium`."""
+    from tests.browser import Browser, find_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        message = "Chromium not found (Debian: apt-get install chromium)"
+        if engine_required():
+            pytest.fail(f"BROWSER REQUIRED (CI / PYIMGSIZE_REQUIRE_ENGINE is set) but {message}")
+        pytest.skip(message)
+    instance = Browser(executable)
+    try:
+        yield instance
+    finally:
+        instance.close()
+
+
+ARTIFACTS_DIR = Path(os.environ.get("PYIMGSIZE_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
+"""Where test runs leave files for people to look at (HTML reports, screenshots); CI uploads it."""

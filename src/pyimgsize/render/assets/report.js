@@ -226,6 +226,7 @@
       var b = document.createElement("button");
       b.type = "button";
       b.textContent = c.name + " (" + fmtBytes(c.size) + ")";
+      b.dataset.bytes = String(c.size);
       if (c === current) b.setAttribute("aria-current", "location");
       else b.addEventListener("click", function () { zoom(c); });
       crumbs.appendChild(b);
