@@ -12,9 +12,10 @@ that tries to load anything records the attempt and gets nothing.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import os
-import fcntl
 import shutil
 import subprocess
 import tempfile
@@ -103,9 +104,7 @@ class Page:
             self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
             return
         for event in ("mousePressed", "mouseReleased"):
-            self.send(
-                "Input.dispatchMouseEvent", type=event, x=x, y=y, button="left", clickCount=1
-            )
+            self.send("Input.dispatchMouseEvent", type=event, x=x, y=y, button="left", clickCount=1)
 
     def center(self, selector: str) -> tuple[float, float]:
         """The viewport centre of the first element matching `selector`."""
@@ -302,10 +301,8 @@ class Browser:
         return stats
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(BrowserError):
             self.send("Browser.close", {})
-        except BrowserError:
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

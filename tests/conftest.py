@@ -507,5 +507,7 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-ARTIFACTS_DIR = Path(os.environ.get("PYIMGSIZE_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
+ARTIFACTS_DIR = Path(
+    os.environ.get("PYIMGSIZE_ARTIFACTS", Path(__file__).parent.parent / "artifacts")
+)
 """Where test runs leave files for people to look at (HTML reports, screenshots); CI uploads it."""

@@ -67,9 +67,9 @@ def test_distribution_records_match_the_report(demo: tuple[InspectReport, FileTr
     for p in report.packages:
         key = (p.name, p.site_packages)
         assert per_dist[key] == p.bytes, p.name
-        assert dict(per_cat[key]) == {
-            c: v for c, v in p.categories.model_dump().items() if v
-        }, p.name
+        assert dict(per_cat[key]) == {c: v for c, v in p.categories.model_dump().items() if v}, (
+            p.name
+        )
 
 
 def test_caches_and_unowned_files(demo: tuple[InspectReport, FileTree]) -> None:

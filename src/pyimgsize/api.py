@@ -12,15 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from typing import TYPE_CHECKING
-
 from pyimgsize.errors import ReportError
 from pyimgsize.report import CheckReport, DiffReport, InspectReport
 
 if TYPE_CHECKING:
     from pyimgsize.check import Budget
-
-if TYPE_CHECKING:
     from pyimgsize.sources.base import LoadedImage
     from pyimgsize.tree import FileTree
 

@@ -116,7 +116,9 @@ class FileTree:
         cats = {c: i for i, c in enumerate(TREE_CATEGORIES)}
         for f in self.files:
             d = dirs.setdefault(f.dir, len(dirs))
-            rows.append([d, f.name, f.bytes, cats[f.category], f.layer, f.owner, int(f.dead), f.count])
+            rows.append(
+                [d, f.name, f.bytes, cats[f.category], f.layer, f.owner, int(f.dead), f.count]
+            )
         return {
             "categories": list(TREE_CATEGORIES),
             "dirs": list(dirs),
@@ -209,9 +211,9 @@ def build_tree(
         claim(p, None, "other")
 
     builder = TreeBuilder()
-    for path, owner, cat in claims.values():
+    for path, claimant, cat in claims.values():
         inode = files[path].inode
-        builder.add(path, inode.size, cat, inode.layer, owner)
+        builder.add(path, inode.size, cat, inode.layer, claimant)
     for index, stored in enumerate(inodes_by_layer):
         for inode in stored:
             if inode.links == 0:

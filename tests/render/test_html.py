@@ -99,7 +99,9 @@ def test_nothing_is_loaded_from_elsewhere(demo: Rendered) -> None:
 
 def test_the_csp_allows_exactly_the_inline_script_and_style(demo: Rendered) -> None:
     text = demo.html
-    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text)[1])  # type: ignore[index]
+    csp = html.unescape(
+        re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text)[1]
+    )  # type: ignore[index]
     script = re.search(r"<script>(.*?)</script>", text, re.S)[1]  # type: ignore[index]
     style = re.search(r"<style>(.*?)</style>", text, re.S)[1]  # type: ignore[index]
 
@@ -167,7 +169,10 @@ class _Suggestion:
 
 
 def test_suggestions_get_their_own_table() -> None:
-    suggestions = [_Suggestion("pip-cache", 123_456_789, "exact"), _Suggestion("bytecode", 42, "heuristic", ["<x>"])]
+    suggestions = [
+        _Suggestion("pip-cache", 123_456_789, "exact"),
+        _Suggestion("bytecode", 42, "heuristic", ["<x>"]),
+    ]
     text = render_inspect_html(
         python_report(), FileTree(), suggestions=suggestions, describe=lambda s: f"fix {s.id} <now>"
     )
@@ -182,7 +187,9 @@ def test_a_40k_file_image_stays_under_2_mb() -> None:
     b = TreeBuilder()
     for i in range(4000):
         b.add(f"usr/lib/python3.11/pkg{i // 100}/mod{i}.py", 6000, "other", 0)
-        b.add(f"usr/lib/python3.11/pkg{i // 100}/__pycache__/mod{i}.cpython-311.pyc", 5000, "other", 0)
+        b.add(
+            f"usr/lib/python3.11/pkg{i // 100}/__pycache__/mod{i}.cpython-311.pyc", 5000, "other", 0
+        )
     for i in range(400):
         b.add(f"usr/lib/x86_64-linux-gnu/lib{i}.so.1", 150_000, "other", 0)
     site = "opt/venv/lib/python3.11/site-packages"
@@ -190,9 +197,21 @@ def test_a_40k_file_image_stays_under_2_mb() -> None:
         owner = Owner("dist", f"/{site}", f"dist{d}", f"1.{d}.0")
         for m in range(250):
             b.add(f"{site}/pkg{d}/sub{m // 50}/mod{m}.py", 9000 + m, "source", 1, owner)
-            b.add(f"{site}/pkg{d}/sub{m // 50}/__pycache__/mod{m}.cpython-311.pyc", 7000, "bytecode", 1, owner)
+            b.add(
+                f"{site}/pkg{d}/sub{m // 50}/__pycache__/mod{m}.cpython-311.pyc",
+                7000,
+                "bytecode",
+                1,
+                owner,
+            )
         for s in range(12):
-            b.add(f"{site}/pkg{d}/_native{s}.cpython-311-x86_64-linux-gnu.so", 400_000, "native", 1, owner)
+            b.add(
+                f"{site}/pkg{d}/_native{s}.cpython-311-x86_64-linux-gnu.so",
+                400_000,
+                "native",
+                1,
+                owner,
+            )
         for k in range(30):
             b.add(f"{site}/pkg{d}/data/table{k}.json", 3000, "data", 1, owner)
     for i in range(2500):
@@ -266,7 +285,9 @@ def test_clicking_a_distribution_zooms_into_it(page: Page, demo: Rendered) -> No
     _open(page, demo)
     numpy = next(p for p in demo.report.packages if p.name == "numpy")
     page.click(".box[data-kind=dist][data-name=numpy] > .label")
-    crumbs = page.evaluate("[...document.querySelectorAll('#crumbs button')].map(b => b.textContent)")
+    crumbs = page.evaluate(
+        "[...document.querySelectorAll('#crumbs button')].map(b => b.textContent)"
+    )
     assert crumbs[-1].startswith(f"numpy {numpy.version}")
     assert _crumbs(page)[-1] == numpy.bytes
     top = _boxes(page, "#treemap > .box")
@@ -302,8 +323,10 @@ def test_search_highlights(page: Page, demo: Rendered) -> None:
         1 for f in demo.tree.files if not f.dead and "yaml" in f"/{f.dir}/{f.name}".lower()
     )
     assert status.startswith(f"{expected} matching files")
-    page.evaluate("(() => { const s = document.getElementById('search'); s.value = '';"
-                  " s.dispatchEvent(new Event('input')); })()")
+    page.evaluate(
+        "(() => { const s = document.getElementById('search'); s.value = '';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
     assert not _boxes(page, ".box.hit")
 
 
@@ -357,7 +380,9 @@ def test_no_script_from_the_image_runs(page: Page, markup: Rendered) -> None:
     _open(page, markup)
     for view in ("dist", "layer", "category"):
         page.click(f"input[value={view}]")
-        for box_id in page.evaluate("[...document.querySelectorAll('.box')].map(b => b.dataset.id)"):
+        for box_id in page.evaluate(
+            "[...document.querySelectorAll('.box')].map(b => b.dataset.id)"
+        ):
             page.hover(f'.box[data-id="{box_id}"]')
         page.click("#search")
         page.type_text("<")
@@ -412,7 +437,13 @@ def test_diff_boxes_are_coloured_by_their_change(page: Page, tmp_path: Path) -> 
     path.write_text(render_diff_html(report), encoding="utf-8")
     _open(page, path)
     boxes = {b["name"]: b for b in _boxes(page, ".box[data-kind=dist]")}
-    expected = {"six": "same", "pandas": "grew", "tiny": "shrank", "oldlib": "gone", "newlib": "new"}
+    expected = {
+        "six": "same",
+        "pandas": "grew",
+        "tiny": "shrank",
+        "oldlib": "gone",
+        "newlib": "new",
+    }
     assert {name: re.search(r"c-(\w+)", b["cls"])[1] for name, b in boxes.items()} == expected  # type: ignore[index]
     by_name = {p.name: p for p in report.packages}
     for name, box in boxes.items():

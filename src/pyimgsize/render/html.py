@@ -171,7 +171,7 @@ def table(
 def legend(words: Mapping[str, tuple[str, str]], keys: Iterable[str]) -> str:
     items = "".join(
         f'<li><span class="swatch c-{k}" aria-hidden="true"></span>'
-        f'<b>{esc(words[k][0])}</b>: {esc(words[k][1])}</li>'
+        f"<b>{esc(words[k][0])}</b>: {esc(words[k][1])}</li>"
         for k in keys
     )
     return f'<ul class="legend" aria-label="legend">{items}</ul>'
@@ -196,7 +196,7 @@ def page(
     )
     radios = "".join(
         f'<label><input type="radio" name="view" value="{esc(value)}"'
-        f'{" checked" if i == 0 else ""}> {esc(label)}</label>'
+        f"{' checked' if i == 0 else ''}> {esc(label)}</label>"
         for i, (value, label) in enumerate(views)
     )
     return f"""<!DOCTYPE html>
@@ -471,15 +471,21 @@ def _delta_line(a: int | None, b: int | None, delta: int) -> str:
 def _package_spec(p: PackageDelta) -> Spec:
     status = _status(p.a, p.b, p.delta)
     versions = f"{p.version_a or '-'} → {p.version_b or '-'}"
-    changes = ", ".join(
-        f"{c} {format_bytes(v, signed=True)}" for c, v in p.categories.items() if v
-    )
+    changes = ", ".join(f"{c} {format_bytes(v, signed=True)}" for c, v in p.categories.items() if v)
     info = [p.name, _delta_line(p.a, p.b, p.delta), f"version {versions}", DELTA_WORDS[status][0]]
     if changes:
         info.append(changes)
     info.append(f"site-packages {p.site_packages}")
     size = p.b if p.b else (p.a or 0)
-    return [f"{p.name} {format_bytes(p.delta, signed=True)}", size, status, info, [], "dist", p.name]
+    return [
+        f"{p.name} {format_bytes(p.delta, signed=True)}",
+        size,
+        status,
+        info,
+        [],
+        "dist",
+        p.name,
+    ]
 
 
 def _layer_spec(d: LayerDelta) -> Spec:
@@ -519,8 +525,13 @@ def render_diff_html(report: DiffReport, *, causes: Sequence[str] | None = None)
     cause_lines = list(report.explanation if causes is None else causes)
     t = report.totals
     total_rows = [
-        [Cell(label), size_cell(d.a), size_cell(d.b), size_cell(d.delta, signed=True),
-         Cell("-" if d.percent is None else f"{d.percent:+.1f}%", d.percent or 0)]
+        [
+            Cell(label),
+            size_cell(d.a),
+            size_cell(d.b),
+            size_cell(d.delta, signed=True),
+            Cell("-" if d.percent is None else f"{d.percent:+.1f}%", d.percent or 0),
+        ]
         for label, d in (
             ("visible", t.bytes),
             ("shipped", t.layer_bytes),
