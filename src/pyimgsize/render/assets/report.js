@@ -6,7 +6,7 @@
   var DATA = JSON.parse(document.getElementById("pyimgsize-data").textContent);
   var W = DATA.words;
   var DARK = { native: 1, cache: 1, dead: 1, shrank: 1, gone: 1 };
-  var MAX_DEPTH = 3;
+  var MAX_DEPTH = 4;
   var MAX_BOXES = 2500;
 
   function fmtBytes(n, signed) {
