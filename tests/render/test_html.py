@@ -404,7 +404,7 @@ def test_no_script_from_the_image_runs(page: Page, markup: Rendered) -> None:
     assert "onerror=window.__pwned=3" in labels
 
 
-def _diff_pair(directory: Path) -> DiffReport:
+def _diff_pair(directory: Path) -> tuple[DiffReport, InspectReport, InspectReport]:
     def image(name: str, dists: list[Any]) -> Image:
         return Image(name=name, layers=[Layer(dists, created_by="RUN /bin/sh -c pip install")])
 
@@ -428,13 +428,13 @@ def _diff_pair(directory: Path) -> DiffReport:
         path = directory / f"{side}.tar"
         write_docker_archive(path, img)
         reports.append(inspect_with_tree(f"docker-archive:{path}")[0])
-    return diff_reports(reports[0], reports[1])
+    return diff_reports(reports[0], reports[1]), reports[0], reports[1]
 
 
 def test_diff_boxes_are_coloured_by_their_change(page: Page, tmp_path: Path) -> None:
-    report = _diff_pair(tmp_path)
+    report, a, b = _diff_pair(tmp_path)
     path = tmp_path / "diff.html"
-    path.write_text(render_diff_html(report), encoding="utf-8")
+    path.write_text(render_diff_html(report, a=a, b=b), encoding="utf-8")
     _open(page, path)
     boxes = {b["name"]: b for b in _boxes(page, ".box[data-kind=dist]")}
     expected = {
@@ -444,7 +444,7 @@ def test_diff_boxes_are_coloured_by_their_change(page: Page, tmp_path: Path) -> 
         "oldlib": "gone",
         "newlib": "new",
     }
-    assert {name: re.search(r"c-(\w+)", b["cls"])[1] for name, b in boxes.items()} == expected  # type: ignore[index]
+    assert {name: b["colour"] for name, b in boxes.items()} == expected
     by_name = {p.name: p for p in report.packages}
     for name, box in boxes.items():
         p = by_name[name]
@@ -452,6 +452,15 @@ def test_diff_boxes_are_coloured_by_their_change(page: Page, tmp_path: Path) -> 
     legend = page.evaluate("document.querySelector('.legend').innerText")
     for word in ("new", "grew", "same", "shrank", "gone"):
         assert word in legend
+    # inside a distribution, its categories: sized by B, coloured by their own change
+    page.click(".box[data-kind=dist][data-name=pandas] > .label")
+    cats = {b["label"].split(" ")[0]: b for b in _boxes(page, "#treemap > .box")}
+    pandas_b = next(p for p in b.packages if p.name == "pandas")
+    assert _crumbs(page)[-1] == pandas_b.bytes
+    assert {"source", "bytecode"} <= set(cats)
+    for c, box in cats.items():  # (boxes under 3 px, such as 372 bytes of metadata, are not drawn)
+        assert int(box["bytes"]) == getattr(pandas_b.categories, c)
+    assert cats["source"]["colour"] == "grew"
     page.click("input[value=layer]")
     assert _boxes(page, ".box[data-kind=layer]")
     assert page.errors() == []

@@ -28,6 +28,7 @@ from pyimgsize.report import (
     DiffReport,
     InspectReport,
     LayerDelta,
+    Package,
     PackageDelta,
 )
 from pyimgsize.tree import TREE_CATEGORIES, FileTree
@@ -468,7 +469,23 @@ def _delta_line(a: int | None, b: int | None, delta: int) -> str:
     )
 
 
-def _package_spec(p: PackageDelta) -> Spec:
+def _category_specs(p: PackageDelta, shown: Package) -> list[Spec]:
+    """The categories of a distribution as boxes: sized by `shown` (B's distribution, A's for
+    one that is gone), coloured by their own change."""
+    gone = p.b is None
+    kids: list[Spec] = []
+    for c in CATEGORIES:
+        size = int(getattr(shown.categories, c))
+        delta = p.categories.get(c, 0)
+        a, b = (size, None) if gone else (size - delta, size)
+        if not size and not delta:
+            continue
+        status = _status(a or None, b, delta)
+        kids.append([c, size, status, [f"{p.name}: {c}", _delta_line(a, b, delta)], [], "category"])
+    return kids
+
+
+def _package_spec(p: PackageDelta, shown: Package | None) -> Spec:
     status = _status(p.a, p.b, p.delta)
     versions = f"{p.version_a or '-'} → {p.version_b or '-'}"
     changes = ", ".join(f"{c} {format_bytes(v, signed=True)}" for c, v in p.categories.items() if v)
@@ -477,12 +494,13 @@ def _package_spec(p: PackageDelta) -> Spec:
         info.append(changes)
     info.append(f"site-packages {p.site_packages}")
     size = p.b if p.b else (p.a or 0)
+    kids = _category_specs(p, shown) if shown is not None and shown.bytes == size else []
     return [
         f"{p.name} {format_bytes(p.delta, signed=True)}",
         size,
         status,
         info,
-        [],
+        kids,
         "dist",
         p.name,
     ]
@@ -502,10 +520,19 @@ def _layer_spec(d: LayerDelta) -> Spec:
     return [f"{label} {format_bytes(d.delta, signed=True)}", size, status, info, [], "layer"]
 
 
-def _diff_views(report: DiffReport) -> dict[str, Spec]:
+def _diff_views(
+    report: DiffReport, a: InspectReport | None, b: InspectReport | None
+) -> dict[str, Spec]:
+    def index(side: InspectReport | None) -> dict[tuple[str, str], Package]:
+        return {(p.name, p.site_packages): p for p in side.packages} if side is not None else {}
+
+    a_pkgs, b_pkgs = index(a), index(b)
+    a_by_name = {name: p for (name, _site), p in a_pkgs.items()}
     by_site: dict[str, list[Spec]] = {}
     for p in report.packages:
-        by_site.setdefault(p.site_packages, []).append(_package_spec(p))
+        key = (p.name, p.site_packages)
+        shown = b_pkgs.get(key) if p.b is not None else a_pkgs.get(key, a_by_name.get(p.name))
+        by_site.setdefault(p.site_packages, []).append(_package_spec(p, shown))
     sites = [
         [site, sum(k[1] for k in kids), "same", [site], kids, "site"]
         for site, kids in sorted(by_site.items())
@@ -518,9 +545,16 @@ def _diff_views(report: DiffReport) -> dict[str, Spec]:
     }
 
 
-def render_diff_html(report: DiffReport, *, causes: Sequence[str] | None = None) -> str:
+def render_diff_html(
+    report: DiffReport,
+    *,
+    a: InspectReport | None = None,
+    b: InspectReport | None = None,
+    causes: Sequence[str] | None = None,
+) -> str:
     """A diff as one HTML page: the distributions and aligned layers as treemaps sized by B
     and coloured by their change, beside the totals, causes, distributions and layers tables.
+    With the two inspect reports `a` and `b`, each distribution's box holds its categories.
     `causes` are the cause lines as words (default: the report's explanation)."""
     cause_lines = list(report.explanation if causes is None else causes)
     t = report.totals
@@ -630,7 +664,7 @@ def render_diff_html(report: DiffReport, *, causes: Sequence[str] | None = None)
         "title": f"{report.a.ref} → {report.b.ref}",
         "default_view": "dist",
         "words": _WORDS,
-        "views": _diff_views(report),
+        "views": _diff_views(report, a, b),
     }
     return page(
         title=f"pyimgsize diff: {report.a.ref} → {report.b.ref}",

@@ -207,8 +207,11 @@
       label.textContent = k.name + " " + fmtBytes(k.size);
       el.appendChild(label);
       parent.appendChild(el);
+      el.dataset.colour = k.colour;
       if (k.kids && depth < MAX_DEPTH && bw > 50 && bh > 36) {
         el.className = "box group";
+        // a diff's group keeps its change as the colour of its title strip
+        if (DATA.kind === "diff") label.className = "label c-" + k.colour + (DARK[k.colour] ? " dark" : "");
         draw(el, k, 2, 16, bw - 6, bh - 20, depth + 1);
       }
     }
