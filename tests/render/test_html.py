@@ -474,3 +474,14 @@ def test_demo_screenshot_is_not_blank(browser: Browser, page: Page, demo: Render
     assert (stats["width"], stats["height"]) == (1400, 900)
     assert stats["colours"] >= 8
     assert stats["non_white"] > 0.3
+
+
+def test_an_empty_tree_renders_without_error(page: Page, tmp_path: Path) -> None:
+    path = tmp_path / "empty.html"
+    path.write_text(render_inspect_html(python_report(), FileTree()), encoding="utf-8")
+    _open(page, path)
+    for view in ("layer", "category", "dist"):
+        page.click(f"input[value={view}]")
+        assert not _boxes(page, ".box")
+    assert _crumbs(page) == [0]
+    assert page.errors() == []
