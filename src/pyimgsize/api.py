@@ -90,7 +90,7 @@ def _file_tree(loaded: LoadedImage) -> FileTree:
         fs.inodes_by_layer,
         sites=sites,
         dists=[(Owner("dist", f"/{d.site}", d.name, d.version), d.paths) for d in dists],
-        caches=[(Owner("cache", f"/{c.path}", c.kind), c.paths) for c in found],
+        caches=[(Owner("cache", f"/{c.path}", c.kind), c.path) for c in found],
         category=_category,
     )
 

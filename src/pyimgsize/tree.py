@@ -173,15 +173,16 @@ def build_tree(
     *,
     sites: Iterable[str],
     dists: Iterable[tuple[Owner, Iterable[str]]],
-    caches: Iterable[tuple[Owner, Iterable[str]]],
+    caches: Iterable[tuple[Owner, str]],
     category: Callable[[str], str],
 ) -> FileTree:
     """The file tree of a merged filesystem.
 
     `files`: every visible regular file by path (relative to the root); `inodes_by_layer`:
     what each layer stored (an inode with no visible link is dead); `sites`: the
-    site-packages directories; `dists` and `caches`: their owners with the paths they own
-    (a cache owns everything below its path). The first claim on an inode wins, in this
+    site-packages directories; `dists`: distributions with the paths they own; `caches`:
+    caches with their path (a cache owns its path and everything below it; a stray wheel is
+    a cache of one file). The first claim on an inode wins, in this
     order: distributions, site-packages (unowned), caches, nothing; the record carries the
     path through which it was claimed. `category` gives a Python file's category.
     """
@@ -204,9 +205,13 @@ def build_tree(
                 if p.startswith(f"{s}/"):
                     claim(p, site_owner[s], category(p))
                     break
-    for owner, paths in caches:
-        for p in sorted(paths):
-            claim(p, owner, "cache")
+    cache_list = list(caches)
+    if cache_list:
+        for p in ordered:
+            for owner, top in cache_list:
+                if p == top or p.startswith(f"{top}/"):
+                    claim(p, owner, "cache")
+                    break
     for p in ordered:
         claim(p, None, "other")
 
