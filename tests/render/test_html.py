@@ -485,3 +485,25 @@ def test_an_empty_tree_renders_without_error(page: Page, tmp_path: Path) -> None
         assert not _boxes(page, ".box")
     assert _crumbs(page) == [0]
     assert page.errors() == []
+
+
+def test_the_keyboard_zooms(page: Page, demo: Rendered) -> None:
+    _open(page, demo)
+    page.evaluate("document.querySelector('#treemap > .box').focus()")
+    page.send(
+        "Input.dispatchKeyEvent",
+        type="keyDown",
+        key="Enter",
+        code="Enter",
+        windowsVirtualKeyCode=13,
+    )
+    assert len(_crumbs(page)) == 2
+    page.send(
+        "Input.dispatchKeyEvent",
+        type="keyDown",
+        key="Escape",
+        code="Escape",
+        windowsVirtualKeyCode=27,
+    )
+    assert _crumbs(page) == [demo.report.image.bytes]
+    assert page.errors() == []

@@ -225,7 +225,7 @@ def page(
 {legend_html}
 <p class="note">{esc(area_note)}</p>
 <nav id="crumbs" aria-label="zoom path"></nav>
-<div id="treemap"></div>
+<div id="treemap" tabindex="-1" aria-label="treemap: Tab to a box, Enter to zoom in, Escape to zoom out; the tables beside it carry every number"></div>
 <div id="tip" hidden></div>
 </section>
 <section class="tables" aria-label="tables">

@@ -202,6 +202,11 @@
       if (k.layer !== undefined) el.dataset.layer = String(k.layer);
       registry.push(k);
       boxes++;
+      if (depth === 1) {  // the top boxes take keyboard focus: Enter zooms in, Escape out
+        el.tabIndex = 0;
+        el.setAttribute("role", "button");
+        el.setAttribute("aria-label", k.name + " " + fmtBytes(k.size));
+      }
       var label = document.createElement("span");
       label.className = "label";
       label.textContent = k.name + " " + fmtBytes(k.size);
@@ -301,6 +306,15 @@
     tip.style.left = Math.max(0, x) + "px"; tip.style.top = Math.max(0, y) + "px";
   });
   map.addEventListener("mouseleave", function () { tip.hidden = true; });
+  map.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && current.parent) { e.preventDefault(); zoom(current.parent); map.focus(); return; }
+    if (e.key !== "Enter" && e.key !== " ") return;
+    var el = e.target.closest(".box");
+    if (!el) return;
+    e.preventDefault();
+    var n = registry[+el.dataset.id];
+    if (n.kids) { zoom(n); var first = map.querySelector(".box"); if (first) first.focus(); }
+  });
   document.querySelectorAll("input[name=view]").forEach(function (r) {
     r.addEventListener("change", function () { if (r.checked) showView(r.value); });
   });
