@@ -184,6 +184,30 @@ def diff(
     "A" and "B"). `image_a`/`image_b` pick one image from an archive or layout that holds
     several. The verdict is data (`DiffReport.causes`); `pyimgsize.render.diff` words it.
     """
+    report, _a, _b = diff_sides(
+        ref_a,
+        ref_b,
+        image_a=image_a,
+        image_b=image_b,
+        platform=platform,
+        pull=pull,
+        progress=progress,
+    )
+    return report
+
+
+def diff_sides(
+    ref_a: str,
+    ref_b: str,
+    *,
+    image_a: str | None = None,
+    image_b: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: SideProgress | None = None,
+) -> tuple[DiffReport, InspectReport, InspectReport]:
+    """`diff()`, plus the inspect reports of A and B it compared (the HTML diff draws each
+    distribution's categories from them)."""
     from pyimgsize.diff import diff_reports
 
     a, b = read_pair(
@@ -194,7 +218,7 @@ def diff(
         progress=progress,
     )
     assert b is not None
-    return diff_reports(a, b)
+    return diff_reports(a, b), a, b
 
 
 def check(

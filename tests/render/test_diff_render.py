@@ -32,7 +32,7 @@ SUFFIX = {OutputFormat.TABLE: "txt", OutputFormat.JSON: "json", OutputFormat.MAR
 Pair = Callable[[], tuple[InspectReport, InspectReport]]
 
 
-@pytest.mark.parametrize("fmt", list(OutputFormat))
+@pytest.mark.parametrize("fmt", list(SUFFIX))  # HTML: tests/render/test_html.py, in a browser
 @pytest.mark.parametrize(
     ("name", "pair", "show_all"),
     [
@@ -46,6 +46,17 @@ def test_golden(fmt: OutputFormat, name: str, pair: Pair, show_all: bool) -> Non
     text = render_diff(diff_reports(*pair()), fmt, show_all=show_all)
     assert not text.endswith("\n")
     check_golden(f"diff_{name}.{SUFFIX[fmt]}", text)
+
+
+def test_every_format_renders() -> None:
+    diff = diff_reports(*upgrade_pair())
+    for fmt in OutputFormat:
+        text = render_diff(diff, fmt)
+        assert text
+        assert not text.endswith("\n")
+    page = render_diff(diff, OutputFormat.HTML, sides=upgrade_pair())
+    assert page.startswith("<!DOCTYPE html>")
+    assert '[],"category"]' in page  # with both sides, distributions hold their categories
 
 
 def test_json_is_the_wire_model_with_every_row() -> None:

@@ -35,7 +35,7 @@ from fixtures.markup import (
     markup_image,
 )
 from pyimgsize.api import inspect_with_tree
-from pyimgsize.compare import diff_reports
+from pyimgsize.diff import diff_reports
 from pyimgsize.render.html import MAX_TREE_FILES, render_diff_html, render_inspect_html
 from pyimgsize.report import DiffReport, InspectReport
 from pyimgsize.tree import FileTree, Owner, TreeBuilder
@@ -452,6 +452,16 @@ def test_diff_boxes_are_coloured_by_their_change(page: Page, tmp_path: Path) -> 
     legend = page.evaluate("document.querySelector('.legend').innerText")
     for word in ("new", "grew", "same", "shrank", "gone"):
         assert word in legend
+    # the causes: one row each, adding up to the shipped delta; a box names its causes
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#t-causes + table tbody tr')]"
+        ".map(r => +r.cells[2].dataset.v)"
+    )
+    assert rows == [c.bytes for c in report.causes]
+    assert sum(rows) == report.totals.layer_bytes.delta
+    page.hover(".box[data-kind=dist][data-name=newlib] > .label")
+    tip = page.evaluate("[...document.querySelectorAll('#tip div')].map(d => d.textContent)")
+    assert any(line.startswith("cause: added +") for line in tip), tip
     # inside a distribution, its categories: sized by B, coloured by their own change
     page.click(".box[data-kind=dist][data-name=pandas] > .label")
     cats = {b["label"].split(" ")[0]: b for b in _boxes(page, "#treemap > .box")}

@@ -18,6 +18,7 @@ from pyimgsize.render.common import sort_packages
 from pyimgsize.render.markdown import render_inspect_markdown
 from pyimgsize.render.table import NO_PYTHON, render_inspect_table
 from pyimgsize.report import CATEGORIES, InspectReport, Package
+from pyimgsize.tree import FileTree
 from pyimgsize.units import format_bytes
 from tests.render.golden import check_golden
 from tests.render.sample import many_problems_report, no_python_report, python_report
@@ -28,15 +29,20 @@ from tests.render.sample import many_problems_report, no_python_report, python_r
 @pytest.mark.parametrize("fmt", list(OutputFormat))
 def test_every_format_renders(fmt: OutputFormat) -> None:
     for report in (python_report(), no_python_report()):
-        text = render_inspect(report, fmt)
+        text = render_inspect(report, fmt, tree=FileTree())
         assert text
         assert text == text.rstrip("\n"), "renderers return text without a trailing newline"
         assert report.image.ref in text or fmt is OutputFormat.JSON
 
 
 def test_output_format_is_closed() -> None:
-    assert [f.value for f in OutputFormat] == ["table", "json", "markdown"]
+    assert [f.value for f in OutputFormat] == ["table", "json", "markdown", "html"]
     assert OutputFormat("markdown") is OutputFormat.MARKDOWN
+
+
+def test_html_needs_the_file_tree() -> None:
+    with pytest.raises(ValueError, match="file tree"):
+        render_inspect(python_report(), OutputFormat.HTML)
 
 
 def test_sort_keys() -> None:

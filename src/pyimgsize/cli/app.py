@@ -100,6 +100,16 @@ class Progress:
             self._shown = False
 
 
+def refuse_html_on_terminal(fmt: str, output: Path | None) -> None:
+    """An HTML page is a file to open in a browser, never text for a terminal (checked before
+    any image is read)."""
+    if fmt == "html" and output is None and sys.stdout.isatty():
+        raise UsageError(
+            "--format html writes a page for a browser, not for a terminal: "
+            "add --output FILE (-o FILE)"
+        )
+
+
 def emit(text: str, output: Path | None) -> None:
     """Write a rendered document to --output FILE or stdout."""
     if not text.endswith("\n"):
@@ -167,14 +177,24 @@ def inspect(
 ) -> int:
     """Per-distribution, per-category and per-layer bytes of an image."""
     from pyimgsize.api import inspect as run_inspect
+    from pyimgsize.api import inspect_with_tree
     from pyimgsize.render import render_inspect
 
+    refuse_html_on_terminal(fmt, output)
     progress = Progress("pyimgsize")
+    tree = None
     try:
-        report = run_inspect(image, image=select, platform=platform, pull=pull, progress=progress)
+        if fmt is OutputFormat.HTML:  # only the picture needs the file tree
+            report, tree = inspect_with_tree(
+                image, image=select, platform=platform, pull=pull, progress=progress
+            )
+        else:
+            report = run_inspect(
+                image, image=select, platform=platform, pull=pull, progress=progress
+            )
     finally:
         progress.done()
-    emit(render_inspect(report, fmt, top=top, sort=sort), output)
+    emit(render_inspect(report, fmt, top=top, sort=sort, tree=tree), output)
     return ExitCode.OK
 
 
@@ -219,12 +239,13 @@ def diff(
 
     A and B are read at the same time. Percentages are relative to A.
     """
-    from pyimgsize.api import diff as run_diff
+    from pyimgsize.api import diff_sides
     from pyimgsize.render.diff import render_diff
 
+    refuse_html_on_terminal(fmt, output)
     progress = Progress("pyimgsize diff")
     try:
-        report = run_diff(
+        report, report_a, report_b = diff_sides(
             a,
             b,
             image_a=select_a or select,
@@ -235,7 +256,7 @@ def diff(
         )
     finally:
         progress.done()
-    emit(render_diff(report, fmt, show_all=show_all), output)
+    emit(render_diff(report, fmt, show_all=show_all, sides=(report_a, report_b)), output)
     return ExitCode.OK
 
 

@@ -13,6 +13,7 @@ from pyimgsize.render.options import CheckFormat, OutputFormat, SortKey
 
 if TYPE_CHECKING:
     from pyimgsize.report import InspectReport
+    from pyimgsize.tree import FileTree
 
 __all__ = ["CheckFormat", "OutputFormat", "SortKey", "render_inspect"]
 
@@ -23,12 +24,14 @@ def render_inspect(
     *,
     top: int = 20,
     sort: SortKey = SortKey.BYTES,
+    tree: FileTree | None = None,
 ) -> str:
     """Render an inspect report as `fmt`.
 
     `top` limits the distributions listed by table and markdown (`top <= 0` lists all);
-    `sort` orders them. JSON ignores both: the contract lists every distribution in report
-    order (bytes descending, then name).
+    `sort` orders them. JSON and HTML ignore both: they list every distribution in report
+    order (bytes descending, then name). HTML draws `tree`, the image's file tree
+    (`api.inspect_with_tree`), and needs it.
     """
     match fmt:
         case OutputFormat.TABLE:
@@ -44,5 +47,11 @@ def render_inspect(
             from pyimgsize.render.markdown import render_inspect_markdown
 
             return render_inspect_markdown(report, top=top, sort=sort)
+        case OutputFormat.HTML:
+            from pyimgsize.render.html import render_inspect_html
+
+            if tree is None:
+                raise ValueError("the HTML report draws the file tree: pass tree=")
+            return render_inspect_html(report, tree)
         case _:
             assert_never(fmt)

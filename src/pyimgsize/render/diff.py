@@ -1,4 +1,4 @@
-"""Renderers for `pyimgsize diff`: a `DiffReport` as a table, JSON or markdown.
+"""Renderers for `pyimgsize diff`: a `DiffReport` as a table, JSON, markdown or HTML.
 
 `render_diff(report, fmt, show_all=...)` picks the renderer; it only dispatches. JSON is the
 wire model itself (every distribution and layer, `same` ones included: the contract lists
@@ -15,13 +15,21 @@ from pyimgsize.render.diff_table import render_diff_table
 from pyimgsize.render.diff_words import explanation
 from pyimgsize.render.json import render_json
 from pyimgsize.render.options import OutputFormat
-from pyimgsize.report import DiffReport
+from pyimgsize.report import DiffReport, InspectReport
 
 __all__ = ["render_diff"]
 
 
-def render_diff(report: DiffReport, fmt: OutputFormat, *, show_all: bool = False) -> str:
-    """Render a diff as `fmt`; `show_all` lists unchanged distributions and shared layers."""
+def render_diff(
+    report: DiffReport,
+    fmt: OutputFormat,
+    *,
+    show_all: bool = False,
+    sides: tuple[InspectReport, InspectReport] | None = None,
+) -> str:
+    """Render a diff as `fmt`; `show_all` lists unchanged distributions and shared layers.
+    HTML draws each distribution's categories when given the inspect reports of A and B
+    (`sides`, from `api.diff_sides`)."""
     match fmt:
         case OutputFormat.TABLE:
             return render_diff_table(report, show_all=show_all)
@@ -29,5 +37,10 @@ def render_diff(report: DiffReport, fmt: OutputFormat, *, show_all: bool = False
             return render_json(report.model_copy(update={"explanation": explanation(report)}))
         case OutputFormat.MARKDOWN:
             return render_diff_markdown(report, show_all=show_all)
+        case OutputFormat.HTML:
+            from pyimgsize.render.html import render_diff_html
+
+            a, b = sides if sides is not None else (None, None)
+            return render_diff_html(report, a=a, b=b)
         case _:
             assert_never(fmt)

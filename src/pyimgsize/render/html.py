@@ -36,6 +36,10 @@ from pyimgsize.units import format_bytes
 
 __all__ = ["SuggestionLike", "render_diff_html", "render_inspect_html"]
 
+TREEMAP_HELP = (
+    "treemap: Tab to a box, Enter to zoom in, Escape to zoom out; "
+    "the tables beside it carry every number"
+)
 MAX_TREE_FILES = 12_000
 """Files drawn individually; the smaller rest is grouped per directory ("(n small files)")."""
 
@@ -225,7 +229,7 @@ def page(
 {legend_html}
 <p class="note">{esc(area_note)}</p>
 <nav id="crumbs" aria-label="zoom path"></nav>
-<div id="treemap" tabindex="-1" aria-label="treemap: Tab to a box, Enter to zoom in, Escape to zoom out; the tables beside it carry every number"></div>
+<div id="treemap" tabindex="-1" aria-label="{esc(TREEMAP_HELP)}"></div>
 <div id="tip" hidden></div>
 </section>
 <section class="tables" aria-label="tables">
@@ -485,7 +489,7 @@ def _category_specs(p: PackageDelta, shown: Package) -> list[Spec]:
     return kids
 
 
-def _package_spec(p: PackageDelta, shown: Package | None) -> Spec:
+def _package_spec(p: PackageDelta, shown: Package | None, causes: Sequence[str]) -> Spec:
     status = _status(p.a, p.b, p.delta)
     versions = f"{p.version_a or '-'} → {p.version_b or '-'}"
     changes = ", ".join(f"{c} {format_bytes(v, signed=True)}" for c, v in p.categories.items() if v)
@@ -493,6 +497,7 @@ def _package_spec(p: PackageDelta, shown: Package | None) -> Spec:
     if changes:
         info.append(changes)
     info.append(f"site-packages {p.site_packages}")
+    info.extend(causes)
     size = p.b if p.b else (p.a or 0)
     kids = _category_specs(p, shown) if shown is not None and shown.bytes == size else []
     return [
@@ -527,12 +532,18 @@ def _diff_views(
         return {(p.name, p.site_packages): p for p in side.packages} if side is not None else {}
 
     a_pkgs, b_pkgs = index(a), index(b)
+    causes: dict[tuple[str, str], list[str]] = {}
+    for cause in report.causes:
+        for cp in cause.packages:
+            causes.setdefault((cp.name, cp.site_packages), []).append(
+                f"cause: {cause.kind} {format_bytes(cp.bytes, signed=True)}"
+            )
     a_by_name = {name: p for (name, _site), p in a_pkgs.items()}
     by_site: dict[str, list[Spec]] = {}
     for p in report.packages:
         key = (p.name, p.site_packages)
         shown = b_pkgs.get(key) if p.b is not None else a_pkgs.get(key, a_by_name.get(p.name))
-        by_site.setdefault(p.site_packages, []).append(_package_spec(p, shown))
+        by_site.setdefault(p.site_packages, []).append(_package_spec(p, shown, causes.get(key, [])))
     sites = [
         [site, sum(k[1] for k in kids), "same", [site], kids, "site"]
         for site, kids in sorted(by_site.items())
@@ -550,13 +561,15 @@ def render_diff_html(
     *,
     a: InspectReport | None = None,
     b: InspectReport | None = None,
-    causes: Sequence[str] | None = None,
 ) -> str:
     """A diff as one HTML page: the distributions and aligned layers as treemaps sized by B
     and coloured by their change, beside the totals, causes, distributions and layers tables.
     With the two inspect reports `a` and `b`, each distribution's box holds its categories.
-    `causes` are the cause lines as words (default: the report's explanation)."""
-    cause_lines = list(report.explanation if causes is None else causes)
+    The causes (`report.causes`, worded by `diff_words`) get their own table, the explanation
+    leads the page, and each distribution's box names the causes it takes part in."""
+    from pyimgsize.render.diff_words import cause_text, explanation
+
+    words = explanation(report)
     t = report.totals
     total_rows = [
         [
@@ -582,10 +595,21 @@ def render_diff_html(
             total_rows,
             table_id="t-totals",
         ),
+        '<h2 id="t-words">In words</h2>\n<ul class="words">'
+        + "".join(f"<li>{esc(line)}</li>" for line in words)
+        + "</ul>",
         table(
-            f"Causes ({len(cause_lines)})",
-            [("#", True), ("cause", False)],
-            ([count_cell(i + 1), Cell(line, wrap=True)] for i, line in enumerate(cause_lines)),
+            f"Causes ({len(report.causes)}; they add up to the shipped delta)",
+            [("#", True), ("cause", False), ("bytes", True), ("what", False)],
+            (
+                [
+                    count_cell(i + 1),
+                    Cell(c.kind),
+                    size_cell(c.bytes, signed=True),
+                    Cell(cause_text(c), wrap=True),
+                ]
+                for i, c in enumerate(report.causes)
+            ),
             table_id="t-causes",
         ),
         table(

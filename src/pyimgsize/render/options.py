@@ -8,11 +8,12 @@ from enum import StrEnum
 
 
 class OutputFormat(StrEnum):
-    """Output formats of `inspect` (a closed set; check may extend its own enum)."""
+    """Output formats of `inspect` and `diff` (a closed set; check has its own enum)."""
 
     TABLE = "table"
     JSON = "json"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 class CheckFormat(StrEnum):
