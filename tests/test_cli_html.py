@@ -137,12 +137,12 @@ def test_html_goes_to_a_pipe(demo_tar: Path) -> None:
 def test_only_html_builds_the_file_tree(
     run: Run, demo_tar: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pyimgsize.tree
+    import pyimgsize.analyzers.file_tree
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the file tree was built for a format that does not use it")
 
-    monkeypatch.setattr(pyimgsize.tree, "build_tree", refuse)
+    monkeypatch.setattr(pyimgsize.analyzers.file_tree, "file_tree", refuse)
     for fmt in ("table", "json", "markdown"):
         code, _out, err = run("inspect", str(demo_tar), "--format", fmt)
         assert code == 0, err

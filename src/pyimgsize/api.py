@@ -17,7 +17,6 @@ from pyimgsize.report import CheckReport, DiffReport, InspectReport
 
 if TYPE_CHECKING:
     from pyimgsize.check import Budget
-    from pyimgsize.sources.base import LoadedImage
     from pyimgsize.tree import FileTree
 
 ProgressCallback = Callable[[str, int], None]
@@ -55,44 +54,16 @@ def inspect_with_tree(
     progress: ProgressCallback | None = None,
 ) -> tuple[InspectReport, FileTree]:
     """`inspect()` plus the file-level tree of the image (`pyimgsize.tree.FileTree`: every
-    visible and dead inode once, with its category, layer and owner), for the HTML report."""
-    from pyimgsize.analyzers import analyze
+    visible and dead inode once, with its category, layer and owner), for the HTML report.
+    One read and one analysis: the tree comes from the same context as the report."""
+    from pyimgsize.analyzers import CONTENT_WANTED, build_report, run_pipeline
+    from pyimgsize.analyzers.file_tree import file_tree
     from pyimgsize.sources import open_source
 
     source = open_source(ref, image=image, platform=platform, pull=pull)
-    loaded = source.load(progress=progress)
-    return analyze(loaded), _file_tree(loaded)
-
-
-def _file_tree(loaded: LoadedImage) -> FileTree:
-    from pyimgsize.analyzers import _category
-    from pyimgsize.analyzers.caches import find_caches
-    from pyimgsize.analyzers.python import (
-        FileIndex,
-        PycIndex,
-        find_site_packages,
-        read_distributions,
-    )
-    from pyimgsize.fs.merge import merge
-    from pyimgsize.tree import Owner, build_tree
-
-    fs = merge([layer.data for layer in loaded.layers])
-    index = FileIndex.build(fs)
-    sites = find_site_packages(fs, index, loaded.env)
-    dists = read_distributions(fs, index, sites, pycs=PycIndex(index), problems=[])
-    owned: dict[str, int] = {}
-    for d in dists:
-        for p in d.paths:
-            owned[p] = owned.get(p, 0) + 1
-    found = find_caches(fs, index, loaded.env, owned)
-    return build_tree(
-        index.files,
-        fs.inodes_by_layer,
-        sites=sites,
-        dists=[(Owner("dist", f"/{d.site}", d.name, d.version), d.paths) for d in dists],
-        caches=[(Owner("cache", f"/{c.path}", c.kind), c.path) for c in found],
-        category=_category,
-    )
+    loaded = source.load(wants=CONTENT_WANTED, progress=progress)
+    ctx = run_pipeline(loaded)
+    return build_report(ctx), file_tree(ctx)
 
 
 def load_report(path: Path) -> InspectReport:

@@ -34,6 +34,7 @@ __all__ = [
     "analyze",
     "build_context",
     "build_report",
+    "run_pipeline",
 ]
 
 PIPELINE: tuple[Analyzer, ...] = (
@@ -96,9 +97,16 @@ def build_report(ctx: Context) -> InspectReport:
     )
 
 
-def analyze(loaded: LoadedImage) -> InspectReport:
-    """Attribute every byte of a loaded image (its layers read with `CONTENT_WANTED`)."""
+def run_pipeline(loaded: LoadedImage) -> Context:
+    """The context of a loaded image (its layers read with `CONTENT_WANTED`) after every
+    analyzer of `PIPELINE` has run over it (what `analyze` reports; the HTML report also
+    draws its file tree, `analyzers.file_tree`)."""
     ctx = build_context(loaded)
     for analyzer in PIPELINE:
         analyzer.run(ctx)
-    return build_report(ctx)
+    return ctx
+
+
+def analyze(loaded: LoadedImage) -> InspectReport:
+    """Attribute every byte of a loaded image (its layers read with `CONTENT_WANTED`)."""
+    return build_report(run_pipeline(loaded))
