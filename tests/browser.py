@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,6 +47,16 @@ FLAGS = (
 )
 BLOCKED_URLS = ("http://*", "https://*", "ws://*", "wss://*", "ftp://*")
 TIMEOUT = 30.0
+
+
+def embedded_data(page_text: str) -> Json:
+    """The JSON data block of a pyimgsize HTML page."""
+    match = re.search(
+        r'<script type="application/json" id="pyimgsize-data">(.*?)</script>', page_text, re.S
+    )
+    assert match is not None, "no data block in the page"
+    data: Json = json.loads(match.group(1))
+    return data
 
 
 def find_chromium() -> str | None:

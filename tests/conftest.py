@@ -511,3 +511,21 @@ ARTIFACTS_DIR = Path(
     os.environ.get("PYIMGSIZE_ARTIFACTS", Path(__file__).parent.parent / "artifacts")
 )
 """Where test runs leave files for people to look at (HTML reports, screenshots); CI uploads it."""
+
+
+# --- the CLI -----------------------------------------------------------------------------------
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """The CLI's real entry point (`cli.main`): `run(*args)` -> (exit code, stdout, stderr)."""
+    from pyimgsize.cli.app import main
+
+    def _run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run

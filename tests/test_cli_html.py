@@ -7,31 +7,17 @@ from __future__ import annotations
 import json
 import os
 import pty
-import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fixtures import write_docker_archive
 from fixtures.demo import demo_image
-from pyimgsize.cli.app import main
+from tests.browser import embedded_data
+from tests.conftest import Run
 from tests.diff_images import write_pair
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +27,13 @@ def demo_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _data(text: str) -> dict[str, Any]:
-    match = re.search(
-        r'<script type="application/json" id="pyimgsize-data">(.*?)</script>', text, re.S
-    )
-    assert match is not None
-    loaded: dict[str, Any] = json.loads(match.group(1))
-    return loaded
-
-
 def test_inspect_html_to_a_file(run: Run, demo_tar: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     code, stdout, stderr = run("inspect", str(demo_tar), "--format", "html", "-o", str(out))
     assert (code, stdout, stderr) == (0, "", "")
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    data = _data(text)
+    data = embedded_data(text)
     assert data["kind"] == "inspect"
     _code, json_out, _err = run("inspect", str(demo_tar), "--format", "json")
     report = json.loads(json_out)
@@ -69,7 +46,7 @@ def test_diff_html_to_a_file(run: Run, tmp_path: Path) -> None:
     out = tmp_path / "diff.html"
     code, stdout, stderr = run("diff", a, b, "--format", "html", "--output", str(out))
     assert (code, stdout, stderr) == (0, "", "")
-    data = _data(out.read_text(encoding="utf-8"))
+    data = embedded_data(out.read_text(encoding="utf-8"))
     assert data["kind"] == "diff"
     names = {k[6] for site in data["views"]["dist"][4] for k in site[4]}
     assert "pandas" in names
@@ -84,7 +61,7 @@ def test_diff_html_of_saved_reports(run: Run, tmp_path: Path) -> None:
         saved.append(str(path))
     out = tmp_path / "diff.html"
     assert run("diff", *saved, "--format", "html", "-o", str(out))[0] == 0
-    assert _data(out.read_text(encoding="utf-8"))["kind"] == "diff"
+    assert embedded_data(out.read_text(encoding="utf-8"))["kind"] == "diff"
 
 
 def _on_a_terminal(*args: str) -> tuple[int, str]:

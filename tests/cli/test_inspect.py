@@ -10,7 +10,6 @@ import gzip
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,9 @@ from fixtures import (
     write_oci_layout,
 )
 from pyimgsize import schema
-from pyimgsize.cli.app import main
+from tests.conftest import Run  # the `run` fixture lives in tests/conftest.py
 
 SITE = "usr/local/lib/python3.11/site-packages"
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def python_image() -> tuple[Image, dict[str, int]]:

@@ -39,7 +39,7 @@ from pyimgsize.diff import diff_reports
 from pyimgsize.render.html import MAX_TREE_FILES, render_diff_html, render_inspect_html
 from pyimgsize.report import DiffReport, InspectReport
 from pyimgsize.tree import FileTree, Owner, TreeBuilder
-from tests.browser import Browser, Page
+from tests.browser import Browser, Page, embedded_data
 from tests.conftest import ARTIFACTS_DIR
 from tests.render.sample import python_report
 
@@ -72,15 +72,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
 @pytest.fixture(scope="module")
 def markup(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     return _render(tmp_path_factory.mktemp("html"), markup_image(), "markup")
-
-
-def _data(text: str) -> dict[str, Any]:
-    match = re.search(
-        r'<script type="application/json" id="pyimgsize-data">(.*?)</script>', text, re.S
-    )
-    assert match is not None
-    loaded: dict[str, Any] = json.loads(match.group(1))
-    return loaded
 
 
 # --- the document --------------------------------------------------------------------------------
@@ -125,7 +116,7 @@ def test_every_image_string_is_escaped(markup: Rendered) -> None:
     for shown in (DIST_NAME, DIST_VERSION, INSTALLER, CREATED_BY):
         assert html.escape(shown, quote=True) in text
     # in the JSON block they survive exactly
-    data = _data(text)
+    data = embedded_data(text)
     assert data["tree"]["owners"][0][2:] == [DIST_NAME, DIST_VERSION]
     paths = {f"{data['tree']['dirs'][r[0]]}/{r[1]}" for r in data["tree"]["files"]}
     assert f"srv/{FILE_SCRIPT}" in paths
@@ -223,7 +214,7 @@ def test_a_40k_file_image_stays_under_2_mb() -> None:
     text = render_inspect_html(python_report(), tree)
     size = len(text.encode("utf-8"))
     assert size <= 2_000_000, size
-    rows = _data(text)["tree"]["files"]
+    rows = embedded_data(text)["tree"]["files"]
     assert len(rows) < len(tree.files)
     assert sum(r[2] for r in rows) == tree.stored_bytes()
     assert sum(r[7] for r in rows) == len(tree.files)
