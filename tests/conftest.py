@@ -490,16 +490,13 @@ def run_in_image(engine: docker.DockerClient, image: str, *command: str) -> str:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session (tests/browser.py); each test opens its own
-    page. Missing Chromium skips on a developer machine and fails where the engine is
-    required (CI, `make test`): .ci/run installs Debian's `chromium`."""
+    page. Without Chromium the browser tests do not run here (`make test` as root installs
+    Debian's `chromium`, listed in scripts/test-packages.txt; CI fails on a missing one)."""
     from tests.browser import Browser, find_chromium
 
     executable = find_chromium()
     if executable is None:
-        message = "Chromium not found (Debian: apt-get install chromium)"
-        if engine_required():
-            pytest.fail(f"BROWSER REQUIRED (CI / PYIMGSIZE_REQUIRE_ENGINE is set) but {message}")
-        pytest.skip(message)
+        not_run_here("Chromium (Debian package chromium)", "it is not installed", rerun_command())
     instance = Browser(executable)
     try:
         yield instance

@@ -37,6 +37,7 @@ from fixtures.markup import (
 from pyimgsize.api import inspect_with_tree
 from pyimgsize.diff import diff_reports
 from pyimgsize.render.html import MAX_TREE_FILES, render_diff_html, render_inspect_html
+from pyimgsize.render.problems import problem_text
 from pyimgsize.report import DiffReport, InspectReport
 from pyimgsize.tree import FileTree, Owner, TreeBuilder
 from tests.browser import Browser, Page, embedded_data
@@ -147,7 +148,7 @@ def test_tables_carry_every_number() -> None:
     for c in report.caches:
         assert f'data-v="{c.exclusive_bytes}"' in text
     for problem in report.problems:
-        assert html.escape(problem.message) in text
+        assert html.escape(problem_text(problem)) in text
     assert "Suggestions" not in text
 
 

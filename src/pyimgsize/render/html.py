@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from pyimgsize.render.common import count, layer_label, percent, short_id
+from pyimgsize.render.problems import problem_text
 from pyimgsize.report import (
     CATEGORIES,
     DiffReport,
@@ -393,7 +394,7 @@ def _inspect_tables(
             (
                 [
                     Cell(p.kind),
-                    Cell(p.message, wrap=True),
+                    Cell(problem_text(p), wrap=True),
                     Cell(p.path or "-", code=p.path is not None),
                     Cell("-") if p.layer is None else count_cell(p.layer),
                 ]
