@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
-from pyimgsize.render.common import count, layer_label, percent, short_id
+from pyimgsize.render.common import count, layer_instruction, layer_label, percent, short_id
 from pyimgsize.render.problems import problem_text
 from pyimgsize.report import (
     CATEGORIES,
@@ -34,6 +34,9 @@ from pyimgsize.report import (
 )
 from pyimgsize.tree import TREE_CATEGORIES, FileTree
 from pyimgsize.units import format_bytes
+
+# Tables here wrap: a layer's whole instruction is shown, read as every format reads it.
+FULL_WIDTH = 100_000
 
 __all__ = ["SuggestionLike", "render_diff_html", "render_inspect_html"]
 
@@ -337,7 +340,11 @@ def _inspect_tables(
             (
                 [
                     count_cell(layer.index),
-                    Cell(layer.created_by or layer.comment or "", code=True, wrap=True),
+                    Cell(
+                        layer_instruction(layer.created_by, layer.comment, FULL_WIDTH),
+                        code=True,
+                        wrap=True,
+                    ),
                     size_cell(layer.bytes),
                     size_cell(layer.python_bytes),
                     size_cell(layer.dead_bytes),
@@ -665,7 +672,11 @@ def render_diff_html(
                     Cell("-") if d.a_index is None else count_cell(d.a_index),
                     Cell("-") if d.b_index is None else count_cell(d.b_index),
                     Cell(d.match),
-                    Cell(d.created_by_b or d.created_by_a or "", code=True, wrap=True),
+                    Cell(
+                        layer_instruction(d.created_by_b or d.created_by_a, None, FULL_WIDTH),
+                        code=True,
+                        wrap=True,
+                    ),
                     size_cell(d.a_bytes),
                     size_cell(d.b_bytes),
                     size_cell(d.delta, signed=True),
