@@ -214,10 +214,16 @@ def _private_engine_env(shared_tmp: Path) -> tuple[dict[str, str], Path, str]:
     return env, engine_dir, bridge
 
 
-def _assert_gone(engine_dir: Path, bridges_before: set[str]) -> None:
-    """No dockerd, containerd or shim of the private engine; its bridge gone, others kept."""
+def _assert_gone(engine_dir: Path, bridge: str, bridges_before: set[str]) -> None:
+    """No dockerd, containerd or shim of the private engine; its bridge gone, others kept.
+
+    Only bridges of engines other than test engines count as "others": on a shared machine a
+    concurrent run's private engine may come or go meanwhile."""
     assert _processes_naming(f"{engine_dir}/") == []
-    assert _bridges() == bridges_before
+    after = _bridges()
+    assert bridge not in after
+    lasting = {b for b in bridges_before if not b.startswith("pyimgsize")}
+    assert lasting <= after
     assert not (engine_dir / "docker.sock").exists()
 
 
@@ -245,12 +251,12 @@ def test_root_starts_a_private_engine_for_the_run_and_stops_it(shared_tmp: Path)
     }
     assert "stop-dockerd: stopped the private engine" in proc.stderr
     # Every bridge that was there before (docker0 of a shared engine) is still there.
-    _assert_gone(engine_dir, bridges_before)
+    _assert_gone(engine_dir, bridge, bridges_before)
 
 
 def test_ctrl_c_stops_the_private_engine_too(shared_tmp: Path) -> None:
     """A Ctrl-C reaches the terminal's foreground group: the tests stop, then the engine."""
-    env, engine_dir, _bridge = _private_engine_env(shared_tmp)
+    env, engine_dir, bridge = _private_engine_env(shared_tmp)
     bridges_before = _bridges()
     ready = shared_tmp / "ready"
     # As in a terminal: SIGINT handled by default even where this suite runs with it ignored.
@@ -276,7 +282,7 @@ def test_ctrl_c_stops_the_private_engine_too(shared_tmp: Path) -> None:
                 os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, output
     assert "stop-dockerd: stopped the private engine" in output
-    _assert_gone(engine_dir, bridges_before)
+    _assert_gone(engine_dir, bridge, bridges_before)
 
 
 def test_install_packages_names_what_is_missing_and_needs_root() -> None:
