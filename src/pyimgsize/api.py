@@ -8,7 +8,7 @@ data; words are made by `pyimgsize.render`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,17 +30,26 @@ def inspect(
     platform: str | None = None,
     pull: bool = False,
     progress: ProgressCallback | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> InspectReport:
-    """Inspect the image at `ref` (docker:REF, docker-archive:PATH, oci:PATH, a path, or a name).
+    """Inspect the image at `ref` (docker:REF, docker-archive:PATH, oci:PATH, registry:REF, a
+    path, or a name).
 
     `image` picks one image from an archive or layout that holds several; `platform`
     (os/arch[/variant]) picks from a multi-platform index (default: this machine's); `pull`
-    lets the engine source pull an image it does not have.
+    lets the engine source pull an image it does not have; `insecure_registries` names
+    registry hosts that may be read over plain HTTP or with an unverified certificate.
     """
     from pyimgsize.analyzers import CONTENT_WANTED, analyze
     from pyimgsize.sources import open_source
 
-    source = open_source(ref, image=image, platform=platform, pull=pull)
+    source = open_source(
+        ref,
+        image=image,
+        platform=platform,
+        pull=pull,
+        insecure_registries=tuple(insecure_registries),
+    )
     loaded = source.load(wants=CONTENT_WANTED, progress=progress)
     return analyze(loaded)
 
@@ -96,6 +105,7 @@ def inspect_or_load(
     platform: str | None = None,
     pull: bool = False,
     progress: ProgressCallback | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> InspectReport:
     """A saved JSON report when `ref` names one (its image marked as source "report"), else
     `inspect(ref)` (for diff and check)."""
@@ -103,7 +113,14 @@ def inspect_or_load(
         report = load_report(Path(ref))
         report.image = report.image.model_copy(update={"source": "report"})
         return report
-    return inspect(ref, image=image, platform=platform, pull=pull, progress=progress)
+    return inspect(
+        ref,
+        image=image,
+        platform=platform,
+        pull=pull,
+        progress=progress,
+        insecure_registries=insecure_registries,
+    )
 
 
 SideProgress = Callable[[str, str, int], None]
@@ -117,6 +134,7 @@ def read_pair(
     platform: str | None = None,
     pull: bool = False,
     progress: SideProgress | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> tuple[InspectReport, InspectReport | None]:
     """Read one or two images (or saved reports) at the same time, each given as
     `(ref, image_choice, side_label)`; returns them in order (None for a missing second).
@@ -130,7 +148,14 @@ def read_pair(
             if progress is not None:
                 progress(side, what, done)
 
-        return inspect_or_load(ref, image=choice, platform=platform, pull=pull, progress=tick)
+        return inspect_or_load(
+            ref,
+            image=choice,
+            platform=platform,
+            pull=pull,
+            progress=tick,
+            insecure_registries=insecure_registries,
+        )
 
     if second is None:
         return read(*first), None
@@ -149,6 +174,7 @@ def diff(
     platform: str | None = None,
     pull: bool = False,
     progress: SideProgress | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> DiffReport:
     """Compare A (the baseline) with B (the candidate): each an image reference or a saved
     `inspect --format json` report, read at the same time (`read_pair`; progress sides are
@@ -187,6 +213,7 @@ def diff_sides(
         platform=platform,
         pull=pull,
         progress=progress,
+        insecure_registries=insecure_registries,
     )
     assert b is not None
     return diff_reports(a, b), a, b
@@ -201,6 +228,7 @@ def check(
     platform: str | None = None,
     pull: bool = False,
     progress: SideProgress | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> CheckReport:
     """Gate the image (or saved report) at `ref` on `budget` (see `pyimgsize.check.load_budget`),
     measuring growth against `baseline` when given; both are read at the same time.
@@ -215,5 +243,6 @@ def check(
         platform=platform,
         pull=pull,
         progress=progress,
+        insecure_registries=insecure_registries,
     )
     return evaluate(report, budget, base)

@@ -16,7 +16,7 @@ SCHEMA_VERSION: Literal["1"] = "1"
 CATEGORIES: tuple[str, ...] = ("bytecode", "source", "native", "metadata", "data")
 DEAD_CATEGORIES: tuple[str, ...] = (*CATEGORIES, "cache", "other")
 
-SourceKind = Literal["docker", "docker-archive", "oci", "report"]
+SourceKind = Literal["docker", "docker-archive", "oci", "registry", "report"]
 CacheKind = Literal["pip", "uv", "poetry", "wheel"]
 
 

@@ -145,6 +145,16 @@ PlatformOpt = Annotated[
 PullOpt = Annotated[
     bool, typer.Option("--pull", help="Let the engine pull an image it does not have.")
 ]
+InsecureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--insecure-registry",
+        metavar="HOST",
+        help="Read this registry host over plain HTTP or with an unverified certificate "
+        "(repeatable; loopback hosts may always answer plain HTTP).",
+        show_default=False,
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -174,6 +184,7 @@ def inspect(
     select: ImageOpt = None,
     platform: PlatformOpt = None,
     pull: PullOpt = False,
+    insecure_registry: InsecureOpt = None,
 ) -> int:
     """Per-distribution, per-category and per-layer bytes of an image."""
     from pyimgsize.api import inspect as run_inspect
@@ -184,13 +195,24 @@ def inspect(
     progress = Progress("pyimgsize")
     tree = None
     try:
+        insecure = tuple(insecure_registry or ())
         if fmt is OutputFormat.HTML:  # only the picture needs the file tree
             report, tree = inspect_with_tree(
-                image, image=select, platform=platform, pull=pull, progress=progress
+                image,
+                image=select,
+                platform=platform,
+                pull=pull,
+                progress=progress,
+                insecure_registries=insecure,
             )
         else:
             report = run_inspect(
-                image, image=select, platform=platform, pull=pull, progress=progress
+                image,
+                image=select,
+                platform=platform,
+                pull=pull,
+                progress=progress,
+                insecure_registries=insecure,
             )
     finally:
         progress.done()
@@ -234,6 +256,7 @@ def diff(
     ] = None,
     platform: PlatformOpt = None,
     pull: PullOpt = False,
+    insecure_registry: InsecureOpt = None,
 ) -> int:
     """Compare two builds: totals, categories, distributions and aligned layers, B minus A.
 
@@ -253,6 +276,7 @@ def diff(
             platform=platform,
             pull=pull,
             progress=progress.side,
+            insecure_registries=insecure_registry or (),
         )
     finally:
         progress.done()
@@ -317,6 +341,7 @@ def check(
     select: ImageOpt = None,
     platform: PlatformOpt = None,
     pull: PullOpt = False,
+    insecure_registry: InsecureOpt = None,
     **limits: str | None,
 ) -> int:
     """Gate an image on a size budget: exit 0 within budget, 1 when a rule fails.
@@ -345,6 +370,7 @@ def check(
             platform=platform,
             pull=pull,
             progress=progress.side,
+            insecure_registries=insecure_registry or (),
         )
     finally:
         progress.done()

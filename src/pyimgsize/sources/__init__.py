@@ -1,7 +1,8 @@
 """Image sources and the reference syntax of design.md §6.
 
 `docker:REF` the Docker Engine; `docker-archive:PATH` a `docker save` archive (plain or gzipped);
-`oci:PATH` an OCI image layout, directory or tar. A bare argument is a path when it names an
+`oci:PATH` an OCI image layout, directory or tar; `registry:REF` a registry, read without any
+daemon (REF as `docker pull` reads it). A bare argument is a path when it names an
 existing file or directory (its kind detected from its content), otherwise an engine reference.
 The prefix always wins: an engine image literally named `oci:x` is `docker:oci:x`.
 """
@@ -16,6 +17,7 @@ from pyimgsize.errors import UsageError
 from pyimgsize.sources.base import ImageSource, LoadedImage, LoadedLayer
 from pyimgsize.sources.engine import EngineSource
 from pyimgsize.sources.files import FileSource
+from pyimgsize.sources.registry import RegistrySource
 
 __all__ = [
     "EngineSource",
@@ -23,6 +25,7 @@ __all__ = [
     "ImageSource",
     "LoadedImage",
     "LoadedLayer",
+    "RegistrySource",
     "SourceKindOption",
     "open_source",
     "parse_ref",
@@ -33,12 +36,18 @@ class SourceKindOption(StrEnum):
     DOCKER = "docker"
     DOCKER_ARCHIVE = "docker-archive"
     OCI = "oci"
+    REGISTRY = "registry"
     PATH = "path"  # a bare path: kind detected from the content
 
 
 def parse_ref(ref: str) -> tuple[SourceKindOption, str]:
     """Split a reference into (kind, rest)."""
-    for kind in (SourceKindOption.DOCKER_ARCHIVE, SourceKindOption.DOCKER, SourceKindOption.OCI):
+    for kind in (
+        SourceKindOption.DOCKER_ARCHIVE,
+        SourceKindOption.DOCKER,
+        SourceKindOption.OCI,
+        SourceKindOption.REGISTRY,
+    ):
         prefix = f"{kind.value}:"
         if ref.startswith(prefix):
             rest = ref[len(prefix) :]
@@ -59,7 +68,12 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def open_source(
-    ref: str, *, image: str | None = None, platform: str | None = None, pull: bool = False
+    ref: str,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    insecure_registries: tuple[str, ...] = (),
 ) -> ImageSource:
     kind, rest = parse_ref(ref)
     if platform is not None:
@@ -77,6 +91,12 @@ def open_source(
             return FileSource(ref, Path(rest), "docker-archive", image, platform)
         case SourceKindOption.OCI:
             return FileSource(ref, Path(rest), "oci", image, platform)
+        case SourceKindOption.REGISTRY:
+            if image is not None:
+                raise UsageError("--image selects from an archive or layout, not from a registry")
+            return RegistrySource(
+                ref=ref, name=rest, platform=platform, insecure_registries=insecure_registries
+            )
         case SourceKindOption.PATH:
             return FileSource(ref, Path(rest), None, image, platform)
         case _:
