@@ -309,6 +309,11 @@ class RegistryClient:
         self._creds_loaded = False
         self._authorization: str | None = None
         self._lock = threading.Lock()
+        if insecure:
+            # asked for by --insecure-registry: no warning per request on stderr
+            import warnings
+
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self._pool = urllib3.PoolManager(
             num_pools=4,
             maxsize=CONCURRENCY + 2,
