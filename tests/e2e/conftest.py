@@ -7,11 +7,12 @@ reports (tests/e2e/harness.py). Timings of every step are printed at the end of 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from .harness import E2E, Timing, e2e_build
+from .harness import E2E, REPO_DIR, Timing, e2e_build
 
 if TYPE_CHECKING:
     import docker
@@ -33,6 +34,21 @@ def e2e(engine: docker.DockerClient) -> E2E:
         )
     _SESSION.append(state)
     return state
+
+
+@pytest.fixture(scope="session")
+def e2e_registry() -> Iterator[str]:
+    """A loopback docker-registry whose storage (.cache/e2e-registry) outlives the session,
+    so each variant is pushed once per recipe hash and reused; yields its host:port."""
+    from tests.registries import require_tools, start_registry
+
+    require_tools("docker-registry")
+    root = REPO_DIR / ".cache" / "e2e-registry"
+    registry = start_registry(root / "run", root / "storage")
+    try:
+        yield registry.host
+    finally:
+        registry.stop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

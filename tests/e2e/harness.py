@@ -16,6 +16,8 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -97,6 +99,36 @@ def pyimgsize_json(*args: str) -> Json:
     return report
 
 
+def registry_name(host: str, tag: str) -> str:
+    """Where a variant lives in the e2e registry: `HOST/e2e:<variant>-<recipe hash>`."""
+    return f"{host}/e2e:{tag.rpartition(':')[2]}"
+
+
+def registry_has(remote: str) -> bool:
+    """The registry already holds this tag (its storage outlives the session)."""
+    host, _, rest = remote.partition("/")
+    repository, _, tag = rest.rpartition(":")
+    request = urllib.request.Request(
+        f"http://{host}/v2/{repository}/manifests/{tag}",
+        method="HEAD",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return bool(response.status == 200)
+    except urllib.error.HTTPError:
+        return False
+
+
+def push(tag: str, remote: str) -> None:
+    """`docker push` the image under a temporary registry name (the name is removed again)."""
+    _run(["docker", "tag", tag, remote], what=f"docker tag {tag}")
+    try:
+        _run(["docker", "push", "-q", remote], what=f"docker push {remote}")
+    finally:
+        _run(["docker", "rmi", remote], what=f"docker rmi {remote}")
+
+
 def read_archive_config(archive: Path) -> Json:
     """The image config a `docker save` archive holds (manifest.json -> Config)."""
     with tarfile.open(archive) as tar:
@@ -155,6 +187,20 @@ class E2E:
                     self._configs[variant] = read_archive_config(archive)
             else:
                 raise ValueError(f"unknown source {source!r}")
+        return self._reports[key]
+
+    def registry_report(self, variant: str, host: str) -> Json:
+        """The report of the variant read through a registry (pushed there once per storage)."""
+        key = (variant, "registry")
+        if key not in self._reports:
+            remote = registry_name(host, self.tags[variant])
+            if not registry_has(remote):
+                start = time.monotonic()
+                push(self.tags[variant], remote)
+                self._timed(f"docker push {variant}", start)
+            start = time.monotonic()
+            self._reports[key] = pyimgsize_json("inspect", f"registry:{remote}")
+            self._timed(f"inspect registry {variant}", start)
         return self._reports[key]
 
     def config(self, variant: str) -> Json:

@@ -12,6 +12,7 @@ the Dockerfile did, with layer indices read from the image config's history.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -235,6 +236,26 @@ def test_engine_and_archive_agree(e2e: E2E, variant: str) -> None:
         assert engine[field] == archive[field], f"{variant}: {field} differ between sources"
     for field in ("bytes", "layer_bytes", "files"):
         assert engine["image"][field] == archive["image"][field]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_registry_and_engine_agree(e2e: E2E, e2e_registry: str, variant: str) -> None:
+    """The image pushed to a registry and read back without a daemon: the engine's numbers,
+    plus the compressed size of every layer blob as the registry's manifest declares it."""
+    engine = copy.deepcopy(e2e.report(variant, "docker"))  # the cached reports stay intact
+    registry = copy.deepcopy(e2e.registry_report(variant, e2e_registry))
+    assert registry["image"]["source"] == "registry"
+    for field in ("site_packages", "packages", "caches", "totals"):
+        assert engine[field] == registry[field], f"{variant}: {field} differ"
+    for field in ("id", "bytes", "layer_bytes", "files", "platform"):
+        assert engine["image"][field] == registry["image"][field], field
+    compressed = [layer.pop("compressed_bytes") for layer in registry["layers"]]
+    for layer in engine["layers"]:
+        assert layer.pop("compressed_bytes") is None  # the 20.10 engine stores layers unpacked
+    assert engine["layers"] == registry["layers"]
+    assert all(isinstance(c, int) and c > 0 for c in compressed)
+    assert registry["image"]["compressed_bytes"] == sum(compressed)
+    assert registry["image"]["compressed_bytes"] < registry["image"]["layer_bytes"]
 
 
 # --- the scenarios' own facts, so the images keep testing what they claim -------------------
