@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import os
 import re
 import secrets
@@ -196,6 +197,59 @@ def engine() -> Iterator[docker.DockerClient]:
             for problem in remove_test_images(client):
                 warnings.warn(problem, stacklevel=1)
         client.close()
+
+
+# --- what differs between image stores ------------------------------------------------------
+
+
+def containerd_store(client: docker.DockerClient) -> bool:
+    """The engine keeps images in the containerd image store (Docker 26+ with the
+    containerd-snapshotter feature, the default of fresh Docker 29 installs)."""
+    status = client.info().get("DriverStatus") or []
+    return any(pair[:2] == ["driver-type", "io.containerd.snapshotter.v1"] for pair in status)
+
+
+def config_digest(client: docker.DockerClient, ref: str) -> str:
+    """The image config's digest (what pyimgsize reports as `image.id`).
+
+    The classic store's image ID is that digest; the containerd store's names the manifest
+    (or index), so the config digest is read from the export's manifest.json.
+    """
+    attrs = client.api.inspect_image(ref)
+    if not containerd_store(client):
+        return str(attrs["Id"])
+    data = b"".join(client.api.get_image(attrs["Id"]))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.extractfile("manifest.json")
+        assert member is not None
+        config_path = str(json.load(member)[0]["Config"])
+    return "sha256:" + config_path.rpartition("/")[2].removesuffix(".json")
+
+
+DOCKERD26_ENV = "PYIMGSIZE_DOCKERD26_HOST"
+
+
+@pytest.fixture(scope="session")
+def dockerd26() -> str:
+    """The DOCKER_HOST of a second engine with the containerd image store
+    (scripts/start-dockerd26.sh; .ci/run sets PYIMGSIZE_DOCKERD26_HOST). Skipped when the
+    variable is unset; when set, the engine must answer and use the containerd store."""
+    import docker
+
+    host = os.environ.get(DOCKERD26_ENV)
+    if not host:
+        pytest.skip(f"{DOCKERD26_ENV} is not set (scripts/start-dockerd26.sh starts that engine)")
+    try:
+        client = docker.DockerClient(base_url=host)
+        client.ping()
+    except Exception as exc:
+        pytest.fail(f"{DOCKERD26_ENV}={host} does not answer: {exc}", pytrace=False)
+    try:
+        if not containerd_store(client):
+            pytest.fail(f"{DOCKERD26_ENV}={host} does not use the containerd image store")
+    finally:
+        client.close()
+    return host
 
 
 # --- tags and cleanup ------------------------------------------------------------------------

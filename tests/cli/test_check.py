@@ -16,6 +16,7 @@ import pytest
 from fixtures import Entry, File, Image, Layer, dist, write_docker_archive, write_oci_layout
 from pyimgsize.cli.app import main
 from pyimgsize.report import CheckReport, RuleResult
+from tests.conftest import config_digest
 
 SITE = "/usr/local/lib/python3.11/site-packages"
 BASE_CREATED_BY = "/bin/sh -c #(nop) ADD file:" + "3" * 64 + " in / "
@@ -512,9 +513,9 @@ def test_engine_images_gate_and_baseline(
     )
     assert (code, err) == (1, "")
     report = CheckReport.model_validate_json(out)
-    assert (report.image.source, report.image.id) == ("docker", id_pr)
+    assert (report.image.source, report.image.id) == ("docker", config_digest(engine, id_pr))
     assert report.baseline is not None
-    assert report.baseline.id == id_main
+    assert report.baseline.id == config_digest(engine, id_main)
     assert [(r.rule, r.status, r.actual) for r in report.rules] == [
         ("max_python", "pass", PYTHON_BYTES),
         ("max_cache", "fail", 12_345),

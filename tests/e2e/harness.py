@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -52,8 +53,17 @@ SOURCES = ("docker", "docker-archive")
 Json = dict[str, Any]
 
 
-def _run(cmd: list[str], *, what: str, stdin: bytes | None = None, timeout: int = 600) -> str:
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
+def _run(
+    cmd: list[str],
+    *,
+    what: str,
+    stdin: bytes | None = None,
+    timeout: int = 600,
+    env: dict[str, str] | None = None,
+) -> str:
+    proc = subprocess.run(
+        cmd, input=stdin, capture_output=True, timeout=timeout, check=False, env=env
+    )
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace")[-4000:]
         pytest.fail(
@@ -89,11 +99,12 @@ def measure_truth(tag: str) -> Json:
     return truth
 
 
-def pyimgsize_json(*args: str) -> Json:
+def pyimgsize_json(*args: str, env: dict[str, str] | None = None) -> Json:
     """`pyimgsize ARGS --format json` through the CLI, as a user or CI script runs it."""
     out = _run(
         [sys.executable, "-m", "pyimgsize", *args, "--format", "json"],
         what=f"pyimgsize {' '.join(args)}",
+        env=env,
     )
     report: Json = json.loads(out)
     return report
@@ -201,6 +212,31 @@ class E2E:
             start = time.monotonic()
             self._reports[key] = pyimgsize_json("inspect", f"registry:{remote}")
             self._timed(f"inspect registry {variant}", start)
+        return self._reports[key]
+
+    def containerd_report(self, variant: str, source: str, registry: str, engine: str) -> Json:
+        """The variant pulled from the e2e registry into the containerd-store engine at
+        `engine` (a DOCKER_HOST), read through that engine ("docker") or its `docker save`
+        archive ("docker-archive")."""
+        key = (variant, f"containerd-{source}")
+        if key not in self._reports:
+            self.registry_report(variant, registry)  # pushed there
+            remote = registry_name(registry, self.tags[variant])
+            env = {**os.environ, "DOCKER_HOST": engine}
+            start = time.monotonic()
+            _run(["docker", "pull", "-q", remote], what=f"docker pull {remote}", env=env)
+            self._timed(f"containerd-store pull {variant}", start)
+            start = time.monotonic()
+            self._reports[(variant, "containerd-docker")] = pyimgsize_json(
+                "inspect", f"docker:{remote}", env=env
+            )
+            self._timed(f"inspect containerd-store engine {variant}", start)
+            with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
+                archive = Path(tmp) / f"{variant}.tar"
+                _run(["docker", "save", "-o", str(archive), remote], what="docker save", env=env)
+                self._reports[(variant, "containerd-docker-archive")] = pyimgsize_json(
+                    "inspect", f"docker-archive:{archive}"
+                )
         return self._reports[key]
 
     def config(self, variant: str) -> Json:

@@ -258,6 +258,29 @@ def test_registry_and_engine_agree(e2e: E2E, e2e_registry: str, variant: str) ->
     assert registry["image"]["compressed_bytes"] < registry["image"]["layer_bytes"]
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("source", ["docker", "docker-archive"])
+def test_containerd_store_engine_agrees(
+    e2e: E2E, e2e_registry: str, dockerd26: str, variant: str, source: str
+) -> None:
+    """Pulled into dockerd 26 with the containerd image store, read through that engine and
+    its `docker save`: the classic engine's numbers, and the registry's compressed sizes (the
+    containerd store keeps the pulled blobs compressed)."""
+    classic = copy.deepcopy(e2e.report(variant, "docker"))
+    registry = e2e.registry_report(variant, e2e_registry)
+    got = copy.deepcopy(e2e.containerd_report(variant, source, e2e_registry, dockerd26))
+    for field in ("site_packages", "packages", "caches", "totals"):
+        assert classic[field] == got[field], f"{variant}: {field} differ"
+    for field in ("id", "bytes", "layer_bytes", "files", "platform"):
+        assert classic["image"][field] == got["image"][field], field
+    compressed = [layer.pop("compressed_bytes") for layer in got["layers"]]
+    for layer in classic["layers"]:
+        layer.pop("compressed_bytes")
+    assert classic["layers"] == got["layers"]
+    assert compressed == [layer["compressed_bytes"] for layer in registry["layers"]]
+    assert got["image"]["compressed_bytes"] == registry["image"]["compressed_bytes"]
+
+
 # --- the scenarios' own facts, so the images keep testing what they claim -------------------
 
 
