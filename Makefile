@@ -7,13 +7,19 @@ PYTEST_ARGS ?=
 # and the last line names them and the command that would (exit 1 under CI or
 # PYIMGSIZE_REQUIRE_ENGINE=1; see CONTRIBUTING.md).
 
-.PHONY: install test e2e lint demo bench
+.PHONY: install test test-containerd e2e lint demo bench
 
 install:
 	$(PYTHON) -m pip install -e '.[test,lint]'
 
 test:
 	bash scripts/test-env.sh --rerun "make test" -- $(PYTHON) -m pytest tests -m "not e2e" $(PYTEST_ARGS)
+
+# The engine tests again, against dockerd 26 with the containerd image store, the default of
+# fresh Docker installs (start it with `scripts/start-dockerd26.sh`, as root).
+DOCKERD26_HOST ?= unix:///tmp/pyimgsize-d26/docker.sock
+test-containerd:
+	DOCKER_HOST=$(DOCKERD26_HOST) $(PYTHON) -m pytest tests -m "engine and not e2e" $(PYTEST_ARGS)
 
 # End to end: Dockerfile.test's pip / uv variants built offline (pinned wheels fetched on the host,
 # a Debian base image from mmdebstrap; all cached by hash), every number checked against truth
