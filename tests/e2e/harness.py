@@ -17,14 +17,14 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.registries import registry_has
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -113,22 +113,6 @@ def pyimgsize_json(*args: str, env: dict[str, str] | None = None) -> Json:
 def registry_name(host: str, tag: str) -> str:
     """Where a variant lives in the e2e registry: `HOST/e2e:<variant>-<recipe hash>`."""
     return f"{host}/e2e:{tag.rpartition(':')[2]}"
-
-
-def registry_has(remote: str) -> bool:
-    """The registry already holds this tag (its storage outlives the session)."""
-    host, _, rest = remote.partition("/")
-    repository, _, tag = rest.rpartition(":")
-    request = urllib.request.Request(
-        f"http://{host}/v2/{repository}/manifests/{tag}",
-        method="HEAD",
-        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return bool(response.status == 200)
-    except urllib.error.HTTPError:
-        return False
 
 
 def push(tag: str, remote: str) -> None:
