@@ -22,7 +22,7 @@ from pyimgsize.api import inspect
 from pyimgsize.cli.app import main
 from pyimgsize.errors import UsageError
 from pyimgsize.report import InspectReport
-from pyimgsize.sources.registry import is_loopback, parse_reference
+from pyimgsize.sources.registry_ref import is_loopback, parse_reference
 from tests.registries import (
     FaultProxy,
     Registry,
