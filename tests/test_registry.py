@@ -19,7 +19,6 @@ import pytest
 
 from fixtures import File, Image, Layer, write_oci_layout
 from pyimgsize.api import inspect
-from pyimgsize.cli.app import main
 from pyimgsize.errors import UsageError
 from pyimgsize.report import InspectReport
 from pyimgsize.sources.registry_ref import is_loopback, parse_reference
@@ -119,6 +118,9 @@ Run = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """The CLI in this process (the environment each test set applies), with its exit code
+    and both streams."""
+
     def _run(*args: str) -> tuple[int, str, str]:
         code = main(list(args))
         out, err = capsys.readouterr()
