@@ -19,6 +19,7 @@ import pytest
 
 from fixtures import File, Image, Layer, write_oci_layout
 from pyimgsize.api import inspect
+from pyimgsize.cli.app import main
 from pyimgsize.errors import UsageError
 from pyimgsize.report import InspectReport
 from pyimgsize.sources.registry_ref import is_loopback, parse_reference
