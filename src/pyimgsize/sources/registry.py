@@ -97,30 +97,46 @@ class BlobStream:
         self._count = count
         self.consumed = 0
         self.broke: TransportBroke | None = None
+        self._buf = b""
+        self._pos = 0
 
-    def read(self, n: int) -> bytes:
+    def _fill(self) -> bool:
+        """The next block of the body (read in CHUNK-sized blocks: the decompressor above asks
+        for a few kB at a time); False at the end."""
         import urllib3.exceptions as ue
 
-        if n <= 0:
-            return b""
         try:
-            out = self._response.read(n)
+            block = self._response.read(CHUNK)
         except (ue.HTTPError, OSError) as exc:
             self.broke = TransportBroke(
                 f"{self._what}: the connection broke off after {self.consumed} of {self._size} "
                 f"bytes ({first_line(exc)})"
             )
             raise self.broke from None
-        if out:
-            self._hash.update(out)
-            self.consumed += len(out)
-            self._count(len(out))
-            if self.consumed > self._size:
-                raise CorruptLayer(
-                    f"{self._what}: the registry sent more than the {self._size} bytes its "
-                    "manifest declares"
-                )
-        return bytes(out)
+        if not block:
+            return False
+        self._hash.update(block)
+        self.consumed += len(block)
+        self._count(len(block))
+        if self.consumed > self._size:
+            raise CorruptLayer(
+                f"{self._what}: the registry sent more than the {self._size} bytes its "
+                "manifest declares"
+            )
+        self._buf = bytes(block)
+        self._pos = 0
+        return True
+
+    def read(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        while n > 0:
+            if self._pos >= len(self._buf) and not self._fill():
+                break
+            part = self._buf[self._pos : self._pos + n]
+            self._pos += len(part)
+            n -= len(part)
+            parts.append(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def skip(self, n: int) -> int:
         done = 0
