@@ -154,14 +154,16 @@ def start_bench_registry(out: Path, archive: Path) -> Any:
     return registry
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in kB, exit code) of one command, output discarded."""
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """(wall seconds, peak RSS in kB, exit code, CPU seconds) of one command, output
+    discarded."""
     t = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.Popen(cmd, stdout=devnull, stderr=devnull, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status), cpu
 
 
 def main() -> int:
@@ -224,7 +226,7 @@ def main() -> int:
     if dive:
         cmds["dive engine"] = [dive, big, "--ci"]
         cmds["dive archive"] = [dive, "--source", "docker-archive", str(big_tar), "--ci"]
-    results: dict[str, list[tuple[float, int, int]]] = {k: [] for k in cmds}
+    results: dict[str, list[tuple[float, int, int, float]]] = {k: [] for k in cmds}
     try:
         for _ in range(args.repeat):
             for key, cmd in cmds.items():  # interleaved, so drift hits every command alike
@@ -233,15 +235,18 @@ def main() -> int:
         if registry is not None:
             registry.stop()
     for key, runs in results.items():
-        if key.startswith("pyimgsize") and any(code != 0 for _, _, code in runs):
+        if key.startswith("pyimgsize") and any(code != 0 for _, _, code, _ in runs):
             print(f"{key} failed: {cmd}", file=sys.stderr)
             return 1
 
     def med(key: str) -> float:
-        return statistics.median(w for w, _, _ in results[key])
+        return statistics.median(w for w, _, _, _ in results[key])
 
     def rss(key: str) -> float:
-        return max(r for _, r, _ in results[key]) / 1024
+        return max(r for _, r, _, _ in results[key]) / 1024
+
+    def cpu(key: str) -> float:
+        return statistics.median(c for _, _, _, c in results[key])
 
     report = json.loads(
         subprocess.run(cmds["pyimgsize archive"], capture_output=True, check=True).stdout
@@ -268,6 +273,11 @@ def main() -> int:
         summary["ratios"]["pyimgsize registry / skopeo copy"] = med("pyimgsize registry") / med(
             "skopeo copy"
         )
+        # skopeo copies the compressed blobs as they are; pyimgsize must inflate every byte to
+        # read the tar headers: CPU seconds say how much of the gap is that work
+        summary["ratios"]["pyimgsize registry / skopeo copy (CPU)"] = cpu(
+            "pyimgsize registry"
+        ) / cpu("skopeo copy")
         summary["peak_rss_mb"]["pyimgsize registry"] = rss("pyimgsize registry")
     if dive:
         summary["ratios"]["pyimgsize engine / dive engine"] = med("pyimgsize engine") / med(
