@@ -649,13 +649,14 @@ def test_parse_ref(tmp_path: Path) -> None:
     # what no engine reference can be is a path, even when it does not exist
     for path in ("/nonexistent/image.tar", "./image.tar", "../image.tar", "~/image.tar"):
         assert parse_ref(path) == (SourceKindOption.PATH, path)
-    for bad in ("", "docker:", "oci:", "docker-archive:"):
+    assert parse_ref("registry:python:3.12") == (SourceKindOption.REGISTRY, "python:3.12")
+    for bad in ("", "docker:", "oci:", "docker-archive:", "registry:"):
         with pytest.raises(UsageError):
             parse_ref(bad)
 
 
 def test_every_source_kind_is_handled(tmp_path: Path) -> None:
-    from pyimgsize.sources import EngineSource, FileSource, open_source
+    from pyimgsize.sources import EngineSource, FileSource, RegistrySource, open_source
 
     path = tmp_path / "a.tar"
     write_docker_archive(path, Image("k:1", [Layer([File("a", 1)])]))
@@ -664,6 +665,7 @@ def test_every_source_kind_is_handled(tmp_path: Path) -> None:
         SourceKindOption.DOCKER_ARCHIVE: (f"docker-archive:{path}", FileSource),
         SourceKindOption.OCI: (f"oci:{path}", FileSource),
         SourceKindOption.PATH: (str(path), FileSource),
+        SourceKindOption.REGISTRY: ("registry:ghcr.io/acme/app:1", RegistrySource),
     }
     assert set(kinds) == set(SourceKindOption)
     for kind, (ref, cls) in kinds.items():
