@@ -413,3 +413,22 @@ def test_no_image_option_for_registries(world: World, run: Run) -> None:
     code, _, err = run("inspect", f"registry:{world.plain.host}/acme/gzip:1", "--image", "x")
     assert code == 2
     _one_error_line(err)
+
+
+def test_check_max_compressed_gates_the_pull_size(world: World, run: Run) -> None:
+    ref = f"registry:{world.plain.host}/acme/gzip:1"
+    pull = inspect(ref).image.compressed_bytes
+    assert pull is not None
+    code, out, err = run("check", ref, "--max-compressed", str(pull), "--format", "json")
+    assert (code, err) == (0, "")
+    rule = json.loads(out)["rules"][0]
+    assert (rule["rule"], rule["status"], rule["actual"]) == ("max_compressed", "pass", pull)
+    code, out, _ = run("check", ref, "--max-compressed", str(pull - 1), "--format", "json")
+    assert code == 1
+    assert json.loads(out)["rules"][0]["status"] == "fail"
+    # an uncompressed source has no pull size: the rule is skipped, never failed
+    code, out, _ = run(
+        "check", f"registry:{world.plain.host}/acme/none:1", "--max-compressed", "1", "-f", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["rules"][0]["status"] == "skip"

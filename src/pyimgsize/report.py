@@ -202,6 +202,11 @@ class DiffTotals(_Model):
     bytecode_bytes: Delta
     cache_bytes: Delta
     dead_bytes: Delta
+    compressed_bytes: Delta | None = Field(
+        default=None,
+        description="Compressed layer blobs (what a pull transfers); null unless both images "
+        "know theirs.",
+    )
 
 
 class CategoryDelta(_Model):

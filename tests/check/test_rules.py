@@ -80,6 +80,29 @@ def test_max_layers_total_fix_points_at_dead_bytes_when_they_explain_the_excess(
     assert rule.fix == Fix(kind="delete-in-same-run", bytes=35 * MB)
 
 
+def test_max_compressed_caps_the_pull_size_by_compressed_layer_blobs() -> None:
+    report = sample_report()
+    for layer, size in zip(report.layers, (30 * MB, 150 * MB, 5 * MB), strict=True):
+        layer.compressed_bytes = size
+    report.image.compressed_bytes = 185 * MB
+    rule = only(evaluate(report, Budget(max_compressed="150MB")), "max_compressed")
+    assert verdict(rule) == ("fail", 185 * MB, 150 * MB, "bytes")
+    assert facts(rule.contributors, "layer") == [
+        ("layer", 1, 150 * MB),
+        ("layer", 0, 30 * MB),
+        ("layer", 2, 5 * MB),
+    ]
+    assert rule.fix == Fix(kind="multi-stage")
+    passing = only(evaluate(report, Budget(max_compressed="185MB")), "max_compressed")
+    assert passing.status == "pass"
+
+
+def test_max_compressed_is_skipped_without_compressed_blobs() -> None:
+    # the classic engine and `docker save` of Docker <= 24 hold uncompressed layers only
+    rule = only(evaluate(sample_report(), Budget(max_compressed="1MB")), "max_compressed")
+    assert (rule.status, rule.actual) == ("skip", None)
+
+
 def test_max_python_lists_distributions_and_unowned_files() -> None:
     rule = only(evaluate(sample_report(), Budget(max_python="150MB")), "max_python")
     assert verdict(rule) == ("fail", 180 * MB, 150 * MB, "bytes")

@@ -149,3 +149,18 @@ def test_percent_cells() -> None:
     assert lines["visible"].split()[-1] == "+6.2%"
     assert lines["dead"].split()[-1] == "-"
     assert lines["Python"].split()[-1] == "0.0%"
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.TABLE, OutputFormat.MARKDOWN])
+def test_compressed_row_only_when_both_images_know_it(fmt: OutputFormat) -> None:
+    a, b = upgrade_pair()
+    assert "compressed" not in render_diff(diff_reports(a, b), fmt)
+    a.image.compressed_bytes, b.image.compressed_bytes = 40_000_000, 50_000_000
+    lines = [
+        line for line in render_diff(diff_reports(a, b), fmt).splitlines() if "compressed" in line
+    ]
+    assert len(lines) == 1
+    assert "40.0 MB" in lines[0]
+    assert "50.0 MB" in lines[0]
+    assert "+10.0 MB" in lines[0]
+    assert "+25.0%" in lines[0]

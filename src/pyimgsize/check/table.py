@@ -181,6 +181,10 @@ def _layers_fix(m: Measured) -> Fix:
     return Fix(kind="multi-stage")
 
 
+def _compressed_contributors(m: Measured) -> list[Contributor]:
+    return [layer_contributor(lay, lay.compressed_bytes or 0) for lay in m.report.layers]
+
+
 def _python_contributors(m: Measured) -> list[Contributor]:
     items = package_contributors(m.report.packages, lambda p: p.bytes)
     items += [
@@ -330,6 +334,17 @@ RULES: Final[tuple[Rule, ...]] = (
         fix=_layers_fix,
         help="Cap bytes stored in all layers.",
         description="Caps image.layer_bytes.",
+    ),
+    Rule(
+        name="max_compressed",
+        unit="bytes",
+        needs_baseline=False,
+        measure=lambda m: m.report.image.compressed_bytes,
+        contributors=_compressed_contributors,
+        fix=lambda m: Fix(kind="multi-stage"),
+        help="Cap compressed layer bytes (what a pull transfers).",
+        description="Caps image.compressed_bytes, what a pull transfers; skipped for a source "
+        "without compressed layer blobs.",
     ),
     Rule(
         name="max_python",

@@ -33,6 +33,11 @@ def diff_reports(a: InspectReport, b: InspectReport) -> DiffReport:
         bytecode_bytes=delta(a.totals.bytecode_bytes, b.totals.bytecode_bytes),
         cache_bytes=delta(a.totals.cache_bytes, b.totals.cache_bytes),
         dead_bytes=delta(a.totals.dead_bytes, b.totals.dead_bytes),
+        compressed_bytes=(
+            delta(a.image.compressed_bytes, b.image.compressed_bytes)
+            if a.image.compressed_bytes is not None and b.image.compressed_bytes is not None
+            else None
+        ),
     )
     cats_a = category_sums(a.layers)
     cats_b = category_sums(b.layers)

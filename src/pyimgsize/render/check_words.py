@@ -32,6 +32,7 @@ class Label:
 LABELS: Final[dict[str, Label]] = {
     "max_image": Label("image"),
     "max_layers_total": Label("layers (stored)"),
+    "max_compressed": Label("compressed layers (pull size)"),
     "max_python": Label("Python"),
     "max_bytecode": Label("bytecode"),
     "max_cache": Label("caches and stray wheels"),

@@ -13,6 +13,7 @@ from pyimgsize.units import format_bytes
 TOTAL_LABELS: Final[tuple[tuple[str, str, str], ...]] = (
     ("bytes", "visible", "final filesystem view"),
     ("layer_bytes", "shipped", "all layers, uncompressed"),
+    ("compressed_bytes", "compressed", "layer blobs, what a pull transfers"),
     ("python_bytes", "Python", "site-packages and owned files"),
     ("bytecode_bytes", "bytecode", ".pyc/.pyo, stdlib included"),
     ("cache_bytes", "cache", "pip/uv/poetry caches, stray wheels"),
@@ -41,10 +42,13 @@ def percent_cell(delta: Delta) -> str:
 
 
 def total_rows(report: DiffReport) -> list[list[str]]:
-    """[label, A, B, delta, %] per total, in `TOTAL_LABELS` order."""
+    """[label, A, B, delta, %] per total, in `TOTAL_LABELS` order (compressed sizes only when
+    both images have them)."""
     rows = []
     for field, label, _note in TOTAL_LABELS:
-        d: Delta = getattr(report.totals, field)
+        d: Delta | None = getattr(report.totals, field)
+        if d is None:
+            continue
         rows.append([label, format_bytes(d.a), format_bytes(d.b), signed(d.delta), percent_cell(d)])
     return rows
 
