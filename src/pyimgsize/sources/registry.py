@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from pyimgsize.sources.resolve import (
     host_platform,
     load_candidate,
 )
+from pyimgsize.sources.store import JSON_LIMIT
 
 ACCEPT = ", ".join(
     [
@@ -87,7 +87,13 @@ class BlobStream:
     decompressor above it reports any read failure as corrupt data."""
 
     def __init__(
-        self, response: Any, digest: str, size: int, what: str, count: Callable[[int], None]
+        self,
+        response: Any,
+        digest: str,
+        size: int,
+        what: str,
+        count: Callable[[int], None],
+        stop: threading.Event,
     ) -> None:
         self._response = response
         self._digest = digest
@@ -99,12 +105,15 @@ class BlobStream:
         self.broke: TransportBroke | None = None
         self._buf = b""
         self._pos = 0
+        self._stop = stop
 
     def _fill(self) -> bool:
         """The next block of the body (read in CHUNK-sized blocks: the decompressor above asks
         for a few kB at a time); False at the end."""
         import urllib3.exceptions as ue
 
+        if self._stop.is_set():
+            raise SourceError(f"{self._what}: download stopped")
         try:
             block = self._response.read(CHUNK)
         except (ue.HTTPError, OSError) as exc:
@@ -180,6 +189,7 @@ class RegistryStore:
         self._progress: ProgressCallback | None = None
         self._done = 0
         self._count_lock = threading.Lock()
+        self._stop = threading.Event()
 
     def has(self, path: str) -> bool:
         return path in self._descriptors
@@ -196,7 +206,7 @@ class RegistryStore:
             return None
         digest = str(desc["digest"])
         data = self.client.get_small(
-            f"blobs/{digest}", accept=None, what=f"blob {digest[:19]}", limit=MANIFEST_LIMIT
+            f"blobs/{digest}", accept=None, what=f"blob {digest[:19]}", limit=JSON_LIMIT
         )
         if f"sha256:{hashlib.sha256(data).hexdigest()}" != digest:
             raise CorruptLayer(
@@ -238,18 +248,23 @@ class RegistryStore:
         what = f"{label} ({digest[:19]})"
         for attempt in range(ATTEMPTS):
             response = self.client.get(f"blobs/{digest}", what=f"blob {digest[:19]}")
-            stream = BlobStream(response, digest, size, what, self._count)
+            stream = BlobStream(response, digest, size, what, self._count, self._stop)
+            complete = False
             try:
                 data = read_layer(stream, what, blob_size=size)
                 stream.finish()
+                complete = True
                 return data
             except PyImgSizeError as exc:
-                if stream.broke is None:
+                if stream.broke is None or self._stop.is_set():
                     raise
                 if attempt + 1 == ATTEMPTS:
                     raise stream.broke from exc
-                time.sleep(BACKOFF * (2**attempt))
+                if self._stop.wait(BACKOFF * (2**attempt)):
+                    raise
             finally:
+                if not complete:
+                    response.close()  # a half-read body must not go back to the pool
                 response.release_conn()
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -261,10 +276,11 @@ class RegistryStore:
         return future.result()
 
     def close(self) -> None:
+        """Stop the downloads still running (after an error or an interrupt, within one
+        block) and wait for their threads."""
+        self._stop.set()
         if self._pool is not None:
-            for future in self._futures.values():
-                future.cancel()
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
 
 

@@ -444,6 +444,7 @@ class RegistryClient:
                 return response
             status = response.status
             body = response.read(65536)
+            response.close()  # whatever is left of an error body is not read
             response.release_conn()
             raise self._status_error(status, body, what)
         raise SourceError(f"registry {self.shown}: too many redirects ({what})")
@@ -472,17 +473,21 @@ class RegistryClient:
         import urllib3.exceptions as ue
 
         response = self.get(path, accept=accept, what=what)
+        complete = False
         try:
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > limit:
                 raise FormatError(f"registry {self.shown}: {what} is larger than {limit} bytes")
             data = response.read(limit + 1)
+            complete = len(data) <= limit
         except (ue.HTTPError, OSError) as exc:
             raise SourceError(
                 f"registry {self.shown}: the connection broke off reading {what} "
                 f"({first_line(exc)})"
             ) from None
         finally:
+            if not complete:
+                response.close()  # a half-read body must not go back to the pool
             response.release_conn()
         if len(data) > limit:
             raise FormatError(f"registry {self.shown}: {what} is larger than {limit} bytes")
