@@ -45,7 +45,7 @@ ISSUER = "pyimgsize-test-issuer"
 
 def require_tools(*names: str) -> None:
     """Fail (CI, PYIMGSIZE_REQUIRE_ENGINE) or skip when a command the test needs is missing."""
-    from tests.conftest import engine_required
+    from conftest import engine_required
 
     missing = [n for n in names if shutil.which(n) is None]
     if not missing:

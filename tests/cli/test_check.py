@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from conftest import config_digest
 from fixtures import Entry, File, Image, Layer, dist, write_docker_archive, write_oci_layout
 from pyimgsize.cli.app import main
 from pyimgsize.report import CheckReport, RuleResult
-from tests.conftest import config_digest
 
 SITE = "/usr/local/lib/python3.11/site-packages"
 BASE_CREATED_BY = "/bin/sh -c #(nop) ADD file:" + "3" * 64 + " in / "
