@@ -215,12 +215,18 @@ class E2E:
                 "inspect", f"docker:{remote}", env=env
             )
             self._timed(f"inspect containerd-store engine {variant}", start)
-            with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
-                archive = Path(tmp) / f"{variant}.tar"
-                _run(["docker", "save", "-o", str(archive), remote], what="docker save", env=env)
-                self._reports[(variant, "containerd-docker-archive")] = pyimgsize_json(
-                    "inspect", f"docker-archive:{archive}"
-                )
+            try:
+                with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
+                    archive = Path(tmp) / f"{variant}.tar"
+                    _run(
+                        ["docker", "save", "-o", str(archive), remote], what="docker save", env=env
+                    )
+                    self._reports[(variant, "containerd-docker-archive")] = pyimgsize_json(
+                        "inspect", f"docker-archive:{archive}"
+                    )
+            finally:
+                # the registry port differs per session: pulled names would pile up
+                _run(["docker", "rmi", remote], what=f"docker rmi {remote}", env=env)
         return self._reports[key]
 
     def config(self, variant: str) -> Json:
