@@ -10,6 +10,7 @@ compressed sizes included. Bad input is one line, exit 3, with no secret in it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -432,3 +433,30 @@ def test_check_max_compressed_gates_the_pull_size(world: World, run: Run) -> Non
     )
     assert code == 0
     assert json.loads(out)["rules"][0]["status"] == "skip"
+
+
+def test_credentials_from_a_credential_helper(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`credHelpers` in the docker config: the docker SDK runs `docker-credential-NAME get`
+    (a real program on PATH, here a shell script) with the registry on stdin."""
+    host = world.tls.host
+    helper = tmp_path / "bin" / "docker-credential-pyimgsize-test"
+    helper.parent.mkdir()
+    asked = tmp_path / "asked"
+    helper.write_text(
+        "#!/bin/sh\n"
+        f'[ "$1" = get ] || exit 1\ncat > {asked}\n'
+        f'printf \'{{"ServerURL": "%s", "Username": "{USER}", "Secret": "{PASSWORD}"}}\' '
+        f'"$(cat {asked})"\n'
+    )
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{helper.parent}:{os.environ['PATH']}")
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"credHelpers": {host: "pyimgsize-test"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.setenv("PYIMGSIZE_CERTS_D", str(world.ca.certs_d(host)))
+    report = inspect(f"registry:{host}/acme/gzip:1")
+    assert same(report) == same(inspect(f"oci:{world.layouts['gzip']}"))
+    assert asked.read_text().strip() == host
