@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from fixtures import File, Image, Layer, write_oci_layout
+from fixtures import File, Image, Layer, write_docker_archive, write_oci_layout
 from pyimgsize.api import inspect
 from pyimgsize.cli.app import main
 from pyimgsize.errors import UsageError
@@ -460,3 +461,32 @@ def test_credentials_from_a_credential_helper(
     report = inspect(f"registry:{host}/acme/gzip:1")
     assert same(report) == same(inspect(f"oci:{world.layouts['gzip']}"))
     assert asked.read_text().strip() == host
+
+
+def test_containerd_store_export_without_blobs_is_one_line_with_the_cause(
+    world: World, dockerd26: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run: Run
+) -> None:
+    """dockerd 26 (containerd store): an image `docker load`ed, then pulled under another tag
+    with the same config, is "up to date" and its export holds the manifest only."""
+    image = Image("pyimgsize-test/quirk:1", [Layer([File("quirk", 5000)])])
+    write_docker_archive(tmp_path / "quirk.tar", image)
+    write_oci_layout(tmp_path / "layout", image, compression="gzip")
+    push_layout(world.plain.host, tmp_path / "layout", "quirk", "1")
+    pulled = f"{world.plain.host}/quirk:1"
+    env = {**os.environ, "DOCKER_HOST": dockerd26}
+    try:
+        for cmd in (["load", "-q", "-i", str(tmp_path / "quirk.tar")], ["pull", "-q", pulled]):
+            subprocess.run(["docker", *cmd], env=env, check=True, capture_output=True)
+        monkeypatch.setenv("DOCKER_HOST", dockerd26)
+        code, _, err = run("inspect", f"docker:{pulled}")
+    finally:
+        subprocess.run(
+            ["docker", "rmi", pulled, "pyimgsize-test/quirk:1"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+    line = _one_error_line(err)
+    assert code == 3
+    assert "is missing" in line
+    assert f"docker rmi {pulled}" in line

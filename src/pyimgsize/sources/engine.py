@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pyimgsize.errors import EngineUnreachable, ImageNotFound, SourceError
+from pyimgsize.errors import EngineUnreachable, ImageNotFound, MissingBlob, SourceError
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.stream import IterStream
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
@@ -100,8 +100,17 @@ class EngineSource:
             if isinstance(exc, APIError) and exc.status_code not in (None, 500, 502, 503):
                 raise SourceError(f"Docker engine{where}: {_explain(exc)}") from exc
             raise _unreachable(self.name, where, exc) from exc
-        candidate = choose(store, prefer="docker-archive", image=None, platform=self.platform)
-        loaded = load_candidate(store, candidate, ref=self.ref, source="docker", progress=progress)
+        try:
+            candidate = choose(store, prefer="docker-archive", image=None, platform=self.platform)
+            loaded = load_candidate(
+                store, candidate, ref=self.ref, source="docker", progress=progress
+            )
+        except MissingBlob as exc:
+            raise MissingBlob(
+                f"{exc}: the engine's export lacks blobs it lists (a containerd-store engine "
+                "does this for an image pulled by a tag whose config it already held from "
+                f"`docker load`); remove the image (`docker rmi {self.name}`) and pull it again"
+            ) from exc
         loaded.tags = tags or loaded.tags
         return loaded
 
