@@ -39,6 +39,7 @@ from pyimgsize.errors import (
     SourceError,
     UnsupportedMediaType,
 )
+from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import LayerData, read_layer
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
 from pyimgsize.sources.registry_client import (
@@ -179,10 +180,16 @@ class RegistryStore:
     shared `load_candidate`. Layers are summarised ahead, CONCURRENCY at a time, once
     `prefetch` is called; `layer` hands out each result in the order asked."""
 
-    def __init__(self, client: RegistryClient, descriptors: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        descriptors: dict[str, dict[str, Any]],
+        wants: ContentSelector,
+    ) -> None:
         self.client = client
         self.what = f"registry {client.shown}"
         self._descriptors = descriptors  # blob path -> descriptor
+        self._wants = wants
         self._raw: dict[str, bytes] = {}
         self._futures: dict[str, Future[LayerData]] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -251,7 +258,7 @@ class RegistryStore:
             stream = BlobStream(response, digest, size, what, self._count, self._stop)
             complete = False
             try:
-                data = read_layer(stream, what, blob_size=size)
+                data = read_layer(stream, what, wants=self._wants, blob_size=size)
                 stream.finish()
                 complete = True
                 return data
@@ -371,7 +378,9 @@ class RegistrySource:
     platform: str | None = None
     insecure_registries: tuple[str, ...] = ()
 
-    def load(self, *, progress: ProgressCallback | None = None) -> LoadedImage:
+    def load(
+        self, *, wants: ContentSelector, progress: ProgressCallback | None = None
+    ) -> LoadedImage:
         parsed = parse_reference(self.name)
         insecure = (
             parsed.host in self.insecure_registries or parsed.api_host in self.insecure_registries
@@ -404,7 +413,7 @@ class RegistrySource:
             layer_sizes=[int(layer["size"]) for layer in layers],
             tags=[parsed.familiar] if parsed.tag else [],
         )
-        store = RegistryStore(client, descriptors)
+        store = RegistryStore(client, descriptors, wants)
         try:
             config_raw = store.raw(candidate.config_path)  # fails early, before any layer
             if config_raw is not None and self.platform is not None and plat is None:

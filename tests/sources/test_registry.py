@@ -38,7 +38,7 @@ from tests.registries import (
     require_tools,
     start_registry,
 )
-from tests.test_sources import check_reference, comparable, reference_image
+from tests.sources.test_sources import check_reference, comparable, reference_image
 
 USER, PASSWORD = "reader", "s3cret-Pa55word"
 IDENTITY_TOKEN = "identity-0123456789abcdef"
