@@ -16,10 +16,13 @@ test:
 	bash scripts/test-env.sh --rerun "make test" -- $(PYTHON) -m pytest tests -m "not e2e" $(PYTEST_ARGS)
 
 # The engine tests again, against dockerd 26 with the containerd image store, the default of
-# fresh Docker installs (start it with `scripts/start-dockerd26.sh`, as root).
+# fresh Docker installs: scripts/start-dockerd26.sh (root) starts it beside any other engine,
+# or finds it answering, never silently another engine.
 DOCKERD26_HOST ?= unix:///tmp/pyimgsize-d26/docker.sock
 test-containerd:
-	DOCKER_HOST=$(DOCKERD26_HOST) $(PYTHON) -m pytest tests -m "engine and not e2e" $(PYTEST_ARGS)
+	bash scripts/start-dockerd26.sh
+	DOCKER_HOST=$(DOCKERD26_HOST) PYIMGSIZE_DOCKERD26_HOST=$(DOCKERD26_HOST) \
+		$(PYTHON) -m pytest tests -m "engine and not e2e" $(PYTEST_ARGS)
 
 # End to end: Dockerfile.test's pip / uv variants built offline (pinned wheels fetched on the host,
 # a Debian base image from mmdebstrap; all cached by hash), every number checked against truth

@@ -232,13 +232,19 @@ DOCKERD26_ENV = "PYIMGSIZE_DOCKERD26_HOST"
 @pytest.fixture(scope="session")
 def dockerd26() -> str:
     """The DOCKER_HOST of a second engine with the containerd image store
-    (scripts/start-dockerd26.sh; .ci/run sets PYIMGSIZE_DOCKERD26_HOST). Skipped when the
-    variable is unset; when set, the engine must answer and use the containerd store."""
+    (scripts/start-dockerd26.sh; .ci/run and `make test-containerd` set
+    PYIMGSIZE_DOCKERD26_HOST). Not run here when the variable is unset; when set, the engine must
+    answer and use the containerd store."""
     import docker
 
     host = os.environ.get(DOCKERD26_ENV)
     if not host:
-        pytest.skip(f"{DOCKERD26_ENV} is not set (scripts/start-dockerd26.sh starts that engine)")
+        not_run_here(
+            "dockerd 26 with the containerd image store",
+            f"{DOCKERD26_ENV} is not set",
+            "sudo bash scripts/start-dockerd26.sh && "
+            f"{DOCKERD26_ENV}=unix:///tmp/pyimgsize-d26/docker.sock {rerun_command()}",
+        )
     try:
         client = docker.DockerClient(base_url=host)
         client.ping()

@@ -36,26 +36,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 REGISTRY_BIN = "docker-registry"
 SERVICE = "pyimgsize-test-registry"
 ISSUER = "pyimgsize-test-issuer"
 
 
 def require_tools(*names: str) -> None:
-    """Fail (CI, PYIMGSIZE_REQUIRE_ENGINE) or skip when a command the test needs is missing."""
-    from conftest import engine_required
+    """Not run here (one line at the end of the run; a failure under CI or
+    PYIMGSIZE_REQUIRE_ENGINE) when a command the test needs is missing."""
+    from conftest import not_run_here, rerun_command
 
     missing = [n for n in names if shutil.which(n) is None]
-    if not missing:
-        return
-    message = (
-        f"missing commands {missing}: install Debian packages docker-registry skopeo apache2-utils"
-    )
-    if engine_required():
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    if missing:
+        not_run_here(
+            f"the commands {', '.join(missing)} (scripts/test-packages.txt)",
+            "they are missing",
+            rerun_command(),
+        )
 
 
 def free_port() -> int:
