@@ -17,6 +17,7 @@ from pyimgsize.report import CheckReport, DiffReport, InspectReport
 
 if TYPE_CHECKING:
     from pyimgsize.check import Budget
+    from pyimgsize.sources import LoadedImage
     from pyimgsize.tree import FileTree
 
 ProgressCallback = Callable[[str, int], None]
@@ -40,7 +41,21 @@ def inspect(
     lets the engine source pull an image it does not have; `insecure_registries` names
     registry hosts that may be read over plain HTTP or with an unverified certificate.
     """
-    from pyimgsize.analyzers import CONTENT_WANTED, analyze
+    from pyimgsize.analyzers import analyze
+
+    return analyze(_load(ref, image, platform, pull, progress, insecure_registries))
+
+
+def _load(
+    ref: str,
+    image: str | None,
+    platform: str | None,
+    pull: bool,
+    progress: ProgressCallback | None,
+    insecure_registries: Sequence[str],
+) -> LoadedImage:
+    """The image at `ref`, read by its source with the analyzers' content selector."""
+    from pyimgsize.analyzers import CONTENT_WANTED
     from pyimgsize.sources import open_source
 
     source = open_source(
@@ -50,8 +65,7 @@ def inspect(
         pull=pull,
         insecure_registries=tuple(insecure_registries),
     )
-    loaded = source.load(wants=CONTENT_WANTED, progress=progress)
-    return analyze(loaded)
+    return source.load(wants=CONTENT_WANTED, progress=progress)
 
 
 def inspect_with_tree(
@@ -61,17 +75,15 @@ def inspect_with_tree(
     platform: str | None = None,
     pull: bool = False,
     progress: ProgressCallback | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> tuple[InspectReport, FileTree]:
     """`inspect()` plus the file-level tree of the image (`pyimgsize.tree.FileTree`: every
     visible and dead inode once, with its category, layer and owner), for the HTML report.
     One read and one analysis: the tree comes from the same context as the report."""
-    from pyimgsize.analyzers import CONTENT_WANTED, build_report, run_pipeline
+    from pyimgsize.analyzers import build_report, run_pipeline
     from pyimgsize.analyzers.file_tree import file_tree
-    from pyimgsize.sources import open_source
 
-    source = open_source(ref, image=image, platform=platform, pull=pull)
-    loaded = source.load(wants=CONTENT_WANTED, progress=progress)
-    ctx = run_pipeline(loaded)
+    ctx = run_pipeline(_load(ref, image, platform, pull, progress, insecure_registries))
     return build_report(ctx), file_tree(ctx)
 
 
@@ -189,6 +201,7 @@ def diff(
         platform=platform,
         pull=pull,
         progress=progress,
+        insecure_registries=insecure_registries,
     )
     return report
 
@@ -202,6 +215,7 @@ def diff_sides(
     platform: str | None = None,
     pull: bool = False,
     progress: SideProgress | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> tuple[DiffReport, InspectReport, InspectReport]:
     """`diff()`, plus the inspect reports of A and B it compared (the HTML diff draws each
     distribution's categories from them)."""

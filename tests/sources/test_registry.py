@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import Run
 from fixtures import File, Image, Layer, write_docker_archive, write_oci_layout
 from pyimgsize.api import inspect
-from pyimgsize.cli.app import main
 from pyimgsize.errors import UsageError
 from pyimgsize.report import InspectReport
 from pyimgsize.sources.registry_ref import is_loopback, parse_reference
@@ -114,22 +114,6 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No docker config and no certs.d of this machine: each test says what it has."""
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_config(tmp_path / "no-docker-config", {})))
     monkeypatch.setenv("PYIMGSIZE_CERTS_D", str(tmp_path / "no-certs.d"))
-
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    """The CLI in this process (the environment each test set applies), with its exit code
-    and both streams."""
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def same(report: InspectReport) -> dict[str, Any]:
