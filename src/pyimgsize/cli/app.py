@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 
@@ -195,25 +195,17 @@ def inspect(
     progress = Progress("pyimgsize")
     tree = None
     try:
-        insecure = tuple(insecure_registry or ())
+        how: dict[str, Any] = {
+            "image": select,
+            "platform": platform,
+            "pull": pull,
+            "progress": progress,
+            "insecure_registries": tuple(insecure_registry or ()),
+        }
         if fmt is OutputFormat.HTML:  # only the picture needs the file tree
-            report, tree = inspect_with_tree(
-                image,
-                image=select,
-                platform=platform,
-                pull=pull,
-                progress=progress,
-                insecure_registries=insecure,
-            )
+            report, tree = inspect_with_tree(image, **how)
         else:
-            report = run_inspect(
-                image,
-                image=select,
-                platform=platform,
-                pull=pull,
-                progress=progress,
-                insecure_registries=insecure,
-            )
+            report = run_inspect(image, **how)
     finally:
         progress.done()
     emit(render_inspect(report, fmt, top=top, sort=sort, tree=tree), output)
