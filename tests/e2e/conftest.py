@@ -7,12 +7,14 @@ reports (tests/e2e/harness.py). Timings of every step are printed at the end of 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from .harness import E2E, REPO_DIR, Timing, e2e_build
+from .harness import E2E, Timing, e2e_build
 
 if TYPE_CHECKING:
     import docker
@@ -38,12 +40,14 @@ def e2e(engine: docker.DockerClient) -> E2E:
 
 @pytest.fixture(scope="session")
 def e2e_registry() -> Iterator[str]:
-    """A loopback docker-registry whose storage (.cache/e2e-registry) outlives the session,
-    so each variant is pushed once per recipe hash and reused; yields its host:port."""
+    """A loopback docker-registry whose storage (~/.cache/pyimgsize-dev/e2e-registry, beside the
+    private test engine) outlives the session and the clone, so each variant is pushed once per
+    recipe hash and reused by later runs (CI's too); yields its host:port."""
     from tests.registries import require_tools, start_registry
 
     require_tools("docker-registry")
-    root = REPO_DIR / ".cache" / "e2e-registry"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    root = Path(cache) / "pyimgsize-dev" / "e2e-registry"
     registry = start_registry(root / "run", root / "storage")
     try:
         yield registry.host
