@@ -43,6 +43,14 @@ VARIANTS: tuple[str, ...] = (
     "uv-cache-deleted",
     "pip-system",
     "venv-copied",
+    "venv-staged",
+    "pip-cache",
+    "pip-cache-fixed",
+    "wheels-left",
+    "wheels-fixed",
+    "chown-later",
+    "chown-fixed",
+    "rm-later",
 )
 
 
@@ -108,7 +116,8 @@ def recipe_hash(base_tag: str) -> str:
     """Hash of everything a variant image is built from."""
     digest = hashlib.sha256()
     digest.update(base_tag.encode() + b"\0")
-    for path in [DOCKERFILE, E2E_DIR / ".dockerignore", *sorted(E2E_DIR.glob("requirements*.txt"))]:
+    recipe = [DOCKERFILE, E2E_DIR / ".dockerignore", E2E_DIR / "serve-wheels.py"]
+    for path in [*recipe, *sorted(E2E_DIR.glob("requirements*.txt"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for wheel in sorted(WHEELS_DIR.glob("*/*.whl")):
         digest.update(f"{wheel.relative_to(WHEELS_DIR)}:{wheel.stat().st_size}\0".encode())

@@ -23,6 +23,8 @@ independently of pyimgsize's code:
   `UV_CACHE_DIR`), and stray `*.whl` files outside caches that no dpkg `.list` names: bytes and
   exclusive bytes (inodes with no path outside the cache).
 - totals: python bytes, bytecode bytes (every `.pyc`/`.pyo`), cache bytes.
+- per distribution, for `advise`: RECORD rows naming a `.pyc` (count and bytes), bytes in
+  `tests/`/`test/` directories (bytecode aside) and of C headers / static libraries.
 - trees: for each TREE argument, its bytes, files, bytes per category, bytes of `.whl` files and
   bytes under `__pycache__` directories (the tests derive expected dead bytes from these).
 
@@ -142,9 +144,9 @@ def read_headers(path: str) -> dict[str, str]:
     return {k: str(v) for k, v in message.items()}
 
 
-def read_text(path: str) -> str | None:
+def read_text(path: str, newline: str | None = None) -> str | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
+        with open(path, encoding="utf-8", errors="replace", newline=newline) as fh:
             return fh.read()
     except OSError:
         return None
@@ -223,11 +225,19 @@ def listed_paths(meta_dir: str, site: str, dpkg: dict[str, str]) -> tuple[str, l
     return "dpkg", sorted(listed)
 
 
-def record_pyc_rows(meta_dir: str) -> tuple[int, int]:
-    """RECORD rows naming a `.pyc`, and how many of them carry a size (pip leaves it empty)."""
-    text = read_text(os.path.join(meta_dir, "RECORD")) or ""
-    rows = [row for row in csv.reader(text.splitlines()) if row and row[0].endswith(".pyc")]
-    return len(rows), sum(1 for row in rows if len(row) > 2 and row[2].strip())
+def record_pyc_rows(meta_dir: str) -> tuple[int, int, int]:
+    """RECORD rows naming a `.pyc`, how many of them carry a size (pip leaves it empty), and
+    the bytes those rows take in RECORD (line ends included, as written: pip ends them with
+    CRLF)."""
+    text = read_text(os.path.join(meta_dir, "RECORD"), newline="") or ""
+    count = with_size = row_bytes = 0
+    for line in text.splitlines(keepends=True):
+        row = next(csv.reader([line]), [])
+        if row and row[0].endswith(".pyc"):
+            count += 1
+            with_size += 1 if len(row) > 2 and row[2].strip() else 0
+            row_bytes += len(line.encode("utf-8"))
+    return count, with_size, row_bytes
 
 
 def distribution(
@@ -243,7 +253,7 @@ def distribution(
         headers = read_headers(meta_dir)
     installer_text = read_text(os.path.join(meta_dir, "INSTALLER"))
     ownership, listed = listed_paths(meta_dir, site, dpkg)
-    record_pycs = record_pyc_rows(meta_dir) if ownership == "RECORD" else (0, 0)
+    record_pycs = record_pyc_rows(meta_dir) if ownership == "RECORD" else (0, 0, 0)
     owned: dict[str, tuple[Key, int]] = {}
     for path in listed:
         candidates = [path]
@@ -254,6 +264,17 @@ def distribution(
             if hit is not None:
                 owned.setdefault(candidate, hit)
     total, files, cats = sum_files(owned)
+    inside = {p[len(site) + 1 :]: v for p, v in owned.items() if p.startswith(site + "/")}
+    tests = {
+        rel: v
+        for rel, v in inside.items()
+        if not rel.endswith((".pyc", ".pyo")) and {"tests", "test"} & set(rel.split("/")[:-1])
+    }
+    headers = {
+        rel: v
+        for rel, v in inside.items()
+        if rel.endswith((".h", ".hh", ".hpp", ".hxx", ".a")) or "include" in rel.split("/")[:-1]
+    }
     return {
         "name": headers.get("Name"),
         "version": headers.get("Version"),
@@ -263,6 +284,11 @@ def distribution(
         "ownership": ownership,
         "record_pyc_rows": record_pycs[0],
         "record_pyc_rows_with_size": record_pycs[1],
+        "record_pyc_row_bytes": record_pycs[2],
+        # advise's heuristics: files in tests/ or test/ directories (bytecode aside) and C
+        # headers / static libraries, below the site-packages directory
+        "tests_bytes": sum_files(tests)[0],
+        "header_bytes": sum_files(headers)[0],
         "bytes": total,
         "files": files,
         "categories": cats,

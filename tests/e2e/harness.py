@@ -2,9 +2,10 @@
 
 Every result is computed once per session and kept in memory (`E2E`): a variant's truth (the
 e2e/truth.py script run inside a container of the image), its report through the engine source,
-its report through a `docker save` archive (the archive is deleted right after), and its image
+its report through a `docker save` archive (the archive is deleted right after), its image
 config read from that archive (history with `empty_layer`, rootfs diff_ids), which maps
-Dockerfile instructions to layer indices without asking pyimgsize.
+Dockerfile instructions to layer indices without asking pyimgsize, and the bytes each layer
+ships, summed from the archive's layer tars with `tarfile` (also without pyimgsize).
 """
 
 from __future__ import annotations
@@ -47,7 +48,14 @@ e2e_build = _load_build_module()
 
 TRUTH_SCRIPT = e2e_build.E2E_DIR / "truth.py"
 # Trees the truth measures besides the Python views (expected dead bytes come from these).
-TRUTH_TREES = ("/wheels", "/opt/venv", "/root/.cache/uv")
+TRUTH_TREES = (
+    "/wheels",
+    "/opt/venv",
+    "/opt/venv/lib/python3.11/site-packages",
+    "/root/.cache/uv",
+    "/root/.cache/pip",
+    "/tmp/wheelhouse",
+)
 SOURCES = ("docker", "docker-archive")
 
 Json = dict[str, Any]
@@ -136,6 +144,22 @@ def read_archive_config(archive: Path) -> Json:
     return config
 
 
+def read_archive_layer_bytes(archive: Path) -> list[int]:
+    """Bytes of the regular files each layer tar of a `docker save` archive stores, in
+    rootfs order: a hardlink member stores no data, so every inode counts once per layer."""
+    sizes: list[int] = []
+    with tarfile.open(archive) as outer:
+        manifest_member = outer.extractfile("manifest.json")
+        assert manifest_member is not None
+        manifest = json.load(manifest_member)
+        for name in manifest[0]["Layers"]:
+            blob = outer.extractfile(name)
+            assert blob is not None
+            with tarfile.open(fileobj=blob, mode="r|*") as layer:
+                sizes.append(sum(m.size for m in layer if m.isreg()))
+    return sizes
+
+
 @dataclass
 class Timing:
     what: str
@@ -151,6 +175,7 @@ class E2E:
     _truth: dict[str, Json] = field(default_factory=dict)
     _reports: dict[tuple[str, str], Json] = field(default_factory=dict)
     _configs: dict[str, Json] = field(default_factory=dict)
+    _layer_bytes: dict[str, list[int]] = field(default_factory=dict)
 
     def _timed(self, what: str, start: float) -> None:
         self.timings.append(Timing(what, time.monotonic() - start))
@@ -180,6 +205,9 @@ class E2E:
                     self._reports[key] = pyimgsize_json("inspect", f"docker-archive:{archive}")
                     self._timed(f"inspect archive {variant}", start)
                     self._configs[variant] = read_archive_config(archive)
+                    start = time.monotonic()
+                    self._layer_bytes[variant] = read_archive_layer_bytes(archive)
+                    self._timed(f"layer tars {variant}", start)
             else:
                 raise ValueError(f"unknown source {source!r}")
         return self._reports[key]
@@ -234,6 +262,12 @@ class E2E:
         if variant not in self._configs:
             self.report(variant, "docker-archive")
         return self._configs[variant]
+
+    def layer_bytes(self, variant: str) -> list[int]:
+        """Shipped (uncompressed) bytes per layer, from the archive's tars (not pyimgsize)."""
+        if variant not in self._layer_bytes:
+            self.report(variant, "docker-archive")
+        return self._layer_bytes[variant]
 
     def layer_index(self, variant: str, needle: str) -> int:
         """Index (in rootfs.diff_ids) of the one layer whose instruction contains `needle`."""

@@ -13,6 +13,7 @@ the Dockerfile did, with layer indices read from the image config's history.
 from __future__ import annotations
 
 import copy
+import zipfile
 from typing import Any
 
 import pytest
@@ -42,11 +43,35 @@ INSTALL_STEP = {
     "uv-cache-deleted": "uv pip install --python",
     "pip-system": "-r /wheels/requirements-native.txt",
     "venv-copied": "COPY dir:",
+    "venv-staged": "COPY dir:",
+    "pip-cache": "--find-links http://127.0.0.1:8000/",
+    "pip-cache-fixed": "--find-links http://127.0.0.1:8000/",
+    "wheels-left": "pip wheel --no-cache-dir",
+    "wheels-fixed": "pip wheel --no-cache-dir",
+    "chown-later": "chown -R 1000:1000 /opt/venv",
+    "chown-fixed": "pip wheel --no-cache-dir",
+    "rm-later": "pip wheel --no-cache-dir",
 }
 WHEELS_STEP = "in /wheels/"
+# The `advise` twins install only the pure-Python requirements, and keep the wheelhouse.
+SMALL_VARIANTS = (
+    "pip-cache",
+    "pip-cache-fixed",
+    "wheels-left",
+    "wheels-fixed",
+    "chown-later",
+    "chown-fixed",
+    "rm-later",
+)
 # Variants whose image has no later layer deleting /wheels.
-WHEELHOUSE_VISIBLE = ("pip-wheelhouse",)
-WITHOUT_WHEELHOUSE = ("venv-copied",)
+WHEELHOUSE_VISIBLE = ("pip-wheelhouse", *SMALL_VARIANTS)
+WITHOUT_WHEELHOUSE = ("venv-copied", "venv-staged")
+# rm-later unpacks this wheel in one layer and deletes it in the next.
+UNPACKED_WHEEL = "certifi-2026.10.18-py3-none-any.whl"
+
+
+def requirements(variant: str) -> tuple[str, ...]:
+    return REQ_PURE if variant in SMALL_VARIANTS else REQUIREMENTS
 
 cases = pytest.mark.parametrize(
     ("variant", "source"), [(v, s) for v in VARIANTS for s in SOURCES], ids=str
@@ -108,7 +133,7 @@ def test_distributions_equal_truth(e2e: E2E, variant: str, source: str) -> None:
     got = {_key(p): p for p in report["packages"]}
     _assert_same(f"{variant} via {source}: distributions", expected, got)
     names = {d["name"] for d in truth["packages"] if d["site_packages"] != DEBIAN_SITE}
-    assert set(REQUIREMENTS) <= names, f"{variant}: requirements missing from the truth"
+    assert set(requirements(variant)) <= names, f"{variant}: requirements missing from the truth"
 
 
 @cases
@@ -204,6 +229,33 @@ def _expected_dead(e2e: E2E, variant: str) -> dict[int, dict[str, int]]:
     if variant == "uv-cache-deleted":
         (cache,) = [c for c in e2e.truth("uv-cache")["caches"] if c["path"] == "/root/.cache/uv"]
         dead[e2e.layer_index(variant, INSTALL_STEP[variant])] = {"cache": cache["exclusive_bytes"]}
+    if variant == "chown-later":
+        # every file the install stored is stored again by chown: the first copies are dead
+        trees = e2e.truth("wheels-fixed")["trees"]
+        site, venv = trees[VENV_SITE], trees["/opt/venv"]
+        dead[e2e.layer_index(variant, INSTALL_STEP["wheels-fixed"])] = {
+            **site["categories"],
+            "other": venv["bytes"] - site["bytes"],
+        }
+    if variant == "rm-later":
+        dead[e2e.layer_index(variant, "zipfile -e")] = _unpacked_wheel_dead()
+    return dead
+
+
+def _unpacked_wheel_dead() -> dict[str, int]:
+    """Dead bytes of a wheel unpacked outside site-packages, by category, from the wheel."""
+    dead: dict[str, int] = dict.fromkeys(("metadata", "bytecode", "other"), 0)
+    with zipfile.ZipFile(e2e_build.WHEELS_DIR / "pkgs" / UNPACKED_WHEEL) as whl:
+        for info in whl.infolist():
+            if info.is_dir():
+                continue
+            top = info.filename.split("/", 1)[0]
+            if top.endswith(".dist-info"):
+                dead["metadata"] += info.file_size
+            elif info.filename.endswith((".pyc", ".pyo")):
+                dead["bytecode"] += info.file_size
+            else:
+                dead["other"] += info.file_size
     return dead
 
 
