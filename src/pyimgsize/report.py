@@ -172,6 +172,108 @@ class BytecodeHealth(_Model):
     source_without_pyc: BytecodeBucket = Field(default_factory=BytecodeBucket)
 
 
+# --- advice (design.md §8) -------------------------------------------------------------------
+
+SuggestionId = Literal[
+    "pip-cache",
+    "uv-cache",
+    "poetry-cache",
+    "stray-wheels",
+    "deleted-later",
+    "rewritten-unchanged",
+    "bytecode",
+    "foreign-bytecode",
+    "build-toolchain",
+    "installer-in-venv",
+    "tests-in-site-packages",
+    "headers-and-static-libs",
+    "duplicate-distribution",
+]
+"""The closed, growing set of suggestion ids: extended, never renamed."""
+
+FixKind = Literal[
+    "no-cache",
+    "delete-in-same-run",
+    "build-stage",
+    "same-layer-attributes",
+    "no-compile",
+    "drop-foreign-bytecode",
+    "purge-build-toolchain",
+    "venv-without-installer",
+    "drop-tests",
+    "drop-headers",
+    "uninstall-shadowed",
+]
+"""What to change in the Dockerfile, as data (render/ words it, per installer)."""
+
+Tradeoff = Literal[
+    "first-import-compiles",
+    "runtime-installs",
+    "runtime-builds",
+    "package-self-tests",
+    "apt-dependencies",
+]
+"""What applying a fix may cost, as data: `first-import-compiles` (a read-only filesystem
+recompiles at every start), `runtime-installs` (no pip in the runtime venv),
+`runtime-builds` (nothing can compile C extensions at run time), `package-self-tests`,
+`apt-dependencies` (a Debian package may depend on the removed one)."""
+
+
+class Evidence(_Model):
+    """A file behind a suggestion: its path (as the layer stored it) and the layer's index."""
+
+    path: str
+    bytes: int
+    layer: int
+
+
+class Fix(_Model):
+    """The Dockerfile change, as facts: `kind`, the installer that wrote the bytes (from
+    INSTALLER or the cache kind), the layers that wrote them and, where it matters, the layers
+    that deleted or rewrote them."""
+
+    kind: FixKind
+    installer: str | None = Field(
+        default=None, description="pip, uv or poetry, where one wrote the bytes."
+    )
+    written_by: Literal["run", "copy", "base", "other"] | None = Field(
+        default=None,
+        description="How the layers holding the bytes were made: a RUN, a COPY/ADD, the "
+        "first (base) layer, or anything else.",
+    )
+    paths: list[str] = Field(
+        default_factory=list, description="The directories concerned (caches, venvs)."
+    )
+    changed_by: list[int] = Field(
+        default_factory=list,
+        description="Layers that deleted (deleted-later) or stored again "
+        "(rewritten-unchanged) the bytes.",
+    )
+    linked_bytes: int = Field(
+        default=0,
+        description="Bytes the cache shares with installed files through hardlinks: "
+        "deleting it does not save them.",
+    )
+
+
+class Suggestion(_Model):
+    """A fix with its measured saving (design.md §8). `saves_bytes` is how much
+    `image.layer_bytes` shrinks when this one fix is applied; `layers` splits it by the layer
+    whose stored bytes go away. No byte is claimed by two suggestions, so they add up."""
+
+    id: SuggestionId
+    saves_bytes: int
+    layers: dict[str, int]
+    confidence: Literal["exact", "heuristic"]
+    packages: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="The largest files first, at most 10."
+    )
+    files: int = Field(default=0, description="How many files the saving is made of.")
+    fix: Fix
+    tradeoff: Tradeoff | None = None
+
+
 class InspectReport(_Model):
     schema_version: Literal["1"] = SCHEMA_VERSION
     image: ImageInfo
@@ -182,6 +284,27 @@ class InspectReport(_Model):
     totals: Totals
     problems: list[Problem]
     bytecode: BytecodeHealth = Field(default_factory=BytecodeHealth)
+    python_found: bool = True
+    suggestions: list[Suggestion] = Field(
+        default_factory=list,
+        description="What to change and what each change saves (design.md §8), largest first.",
+    )
+
+
+class AdviceTotals(_Model):
+    saves_bytes: int = Field(description="All suggestions together (no byte counted twice).")
+    exact_bytes: int
+    heuristic_bytes: int
+
+
+class AdviseReport(_Model):
+    """`pyimgsize advise IMAGE --format json`: the suggestions and their total."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    image: ImageRef
+    layers: list[Layer]
+    suggestions: list[Suggestion]
+    totals: AdviceTotals
     python_found: bool = True
 
 

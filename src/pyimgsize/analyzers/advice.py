@@ -1,0 +1,508 @@
+"""Suggestions: what to change in the Dockerfile, each with its measured saving (design.md §8).
+
+Every suggestion claims inodes: the bytes a layer stores that the fix would not store. An
+inode is claimed once, by the first generator that wants it, in this order (exact ones before
+heuristic ones): caches, stray wheels, foreign bytecode, rewritten-unchanged copies, other
+deleted-later files, bytecode, then the heuristics. So the savings add up.
+
+- A cache (pip, uv, poetry; visible, or deleted by a later layer) saves its exclusive inodes
+  only: a uv cache hardlinked into the venv keeps the shared bytes alive in the venv.
+- `deleted-later` / `rewritten-unchanged` are dead inodes (design.md §2). A dead inode whose
+  path a later layer stores again with the same size was rewritten unchanged (`chown -R`,
+  `chmod`, `touch`): the fix (ownership in the same layer) drops the later copy, so the saving
+  sits in the rewriting layer.
+- `bytecode` is the importable `.pyc` an installer compiled: of distributions installed by
+  pip/uv/poetry (not the venv's own pip/setuptools/wheel, which `python -m venv` compiled), and
+  unowned ones in a site-packages directory a uv install compiled whole.
+
+No file contents are read: only what the analyzers already hold (paths, sizes, inodes,
+RECORD-based ownership, INSTALLER, dpkg lists). Words are made in `pyimgsize.render.advice`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pyimgsize.analyzers.caches import FoundCache, configured_cache_dirs, kind_by_layout
+from pyimgsize.analyzers.categories import is_bytecode, pyc_tag
+from pyimgsize.analyzers.python import Distribution, FileIndex
+from pyimgsize.fs.merge import Dir, Inode, MergedFS
+from pyimgsize.names import normalize_name
+from pyimgsize.report import (
+    Evidence,
+    Fix,
+    FixKind,
+    Suggestion,
+    SuggestionId,
+    Tradeoff,
+)
+
+__all__ = ["AdviceInputs", "EVIDENCE_CAP", "advise", "written_by"]
+
+EVIDENCE_CAP = 10
+"""At most this many files are named as evidence of one suggestion (largest first)."""
+
+_CACHE_IDS: dict[str, SuggestionId] = {"pip": "pip-cache", "uv": "uv-cache", "poetry": "poetry-cache"}
+_CONVENTIONAL = re.compile(r"(^|/)\.cache/(pip|uv|pypoetry)(/|$)")
+_CONVENTIONAL_KIND = {"pip": "pip", "uv": "uv", "pypoetry": "poetry"}
+_INSTALLER_DISTS = frozenset({"pip", "setuptools", "wheel"})
+_TOOLCHAIN = re.compile(
+    r"^(gcc|g\+\+|cpp|gfortran|clang)(-\d+(\.\d+)?)?$"
+    r"|^(gcc|g\+\+|cpp|gfortran)-\d+-[a-z0-9_]+(-[a-z0-9_]+)*-linux-gnu[a-z]*$"
+    r"|^build-essential$|^binutils(-.+)?$|-dev$"
+)
+_HEADER = re.compile(r"\.(h|hh|hpp|hxx)$|\.a$")
+_PY_VERSION = re.compile(r"/python(\d+(?:\.\d+)?)/")
+_SITE_PRIORITY = {"pythonpath": 0, "user": 1, "local": 2, "system": 3, "other": 4}
+
+
+@dataclass
+class AdviceInputs:
+    """What the suggestions are computed from: the analyzers' view of the image."""
+
+    fs: MergedFS
+    index: FileIndex
+    dists: Sequence[Distribution]
+    sites: Sequence[str]
+    site_kinds: Mapping[str, str]
+    caches: Sequence[FoundCache]
+    env: Mapping[str, str]
+    created_by: Sequence[str | None]
+    interpreters: Sequence[str]
+
+
+def written_by(created_by: str | None, index: int) -> str:
+    """How a layer was made, from its history entry: run, copy, base or other."""
+    text = (created_by or "").strip()
+    nop = "#(nop)"
+    if nop in text:
+        text = text.split(nop, 1)[1].strip()
+        return "copy" if text.startswith(("COPY ", "ADD ")) else "other"
+    if text.startswith(("COPY ", "ADD ")):
+        return "copy"
+    if text.startswith(("RUN ", "/bin/sh -c ", "|")) or text.startswith("/bin/bash -c "):
+        return "run"
+    return "base" if index == 0 else "other"
+
+
+@dataclass
+class _Claim:
+    """Inodes claimed for one suggestion, with the layer each saving sits in."""
+
+    layers: Counter[int] = field(default_factory=Counter)
+    files: int = 0
+    evidence: list[tuple[int, str, int]] = field(default_factory=list)  # (bytes, path, layer)
+    packages: set[str] = field(default_factory=set)
+    changed_by: set[int] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    linked: int = 0
+
+    def add(self, size: int, path: str, layer: int) -> None:
+        self.layers[layer] += size
+        self.files += 1
+        self.evidence.append((size, path, layer))
+
+
+class _Advisor:
+    def __init__(self, inputs: AdviceInputs) -> None:
+        self.x = inputs
+        self.claimed: set[int] = set()
+        self.out: list[Suggestion] = []
+        self.writer = [written_by(c, i) for i, c in enumerate(inputs.created_by)]
+        self.dead: list[Inode] = [
+            inode
+            for stored in inputs.fs.inodes_by_layer
+            for inode in stored
+            if inode.links == 0 and inode.dead_path is not None and inode.size > 0
+        ]
+        self.owner: dict[str, Distribution] = {}
+        for d in inputs.dists:
+            for p in d.paths:
+                self.owner.setdefault(p, d)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _take(self, inode: Inode) -> bool:
+        key = id(inode)
+        if key in self.claimed or inode.size == 0:
+            return False
+        self.claimed.add(key)
+        return True
+
+    def _emit(
+        self,
+        sid: SuggestionId,
+        claim: _Claim,
+        *,
+        exact: bool,
+        kind: FixKind,
+        installer: str | None = None,
+        tradeoff: Tradeoff | None = None,
+    ) -> None:
+        total = sum(claim.layers.values())
+        if total <= 0:
+            return
+        writers = {self.writer[i] for i in claim.layers}
+        evidence = sorted(claim.evidence, key=lambda e: (-e[0], e[1]))[:EVIDENCE_CAP]
+        self.out.append(
+            Suggestion(
+                id=sid,
+                saves_bytes=total,
+                layers={str(k): v for k, v in sorted(claim.layers.items()) if v},
+                confidence="exact" if exact else "heuristic",
+                packages=sorted(claim.packages, key=str.lower),
+                evidence=[Evidence(path=f"/{p}", bytes=b, layer=li) for b, p, li in evidence],
+                files=claim.files,
+                fix=Fix(
+                    kind=kind,
+                    installer=installer,
+                    written_by=writers.pop() if len(writers) == 1 else "other",  # type: ignore[arg-type]
+                    paths=sorted(f"/{p}" for p in claim.paths),
+                    changed_by=sorted(claim.changed_by),
+                    linked_bytes=claim.linked,
+                ),
+                tradeoff=tradeoff,
+            )
+        )
+
+    def _by_writer(self, claims: Mapping[str, _Claim]) -> Iterable[tuple[str, _Claim]]:
+        return sorted(claims.items())
+
+    # --- caches ---------------------------------------------------------------------------
+
+    def _dead_cache_dirs(self) -> dict[str, str]:
+        """`<dir>/` -> kind for caches recognisable among dead paths (deleted later)."""
+        out: dict[str, str] = {f"{c.path}/": c.kind for c in self.x.caches if c.kind != "wheel"}
+        for d, kind in configured_cache_dirs(self.x.env):
+            out.setdefault(f"{d}/", kind)
+        children: dict[str, set[str]] = defaultdict(set)
+        for inode in self.dead:
+            parts = (inode.dead_path or "").split("/")
+            for i in range(1, len(parts)):
+                children["/".join(parts[:i])].add(parts[i])
+        for d, names in children.items():
+            hit = self.x.fs.lookup(d)
+            visible = hit[1].children.keys() if hit is not None and isinstance(hit[1], Dir) else ()
+            kind = kind_by_layout(names.union(visible))
+            if kind is not None:
+                out.setdefault(f"{d}/", kind)
+        return out
+
+    def caches(self) -> None:
+        claims: dict[tuple[str, str], _Claim] = defaultdict(_Claim)
+        for c in self.x.caches:
+            if c.kind == "wheel":
+                continue
+            prefix = f"{c.path}/"
+            seen: set[int] = set()
+            for p in sorted(c.paths):
+                inode = self.x.index.files[p].inode
+                if id(inode) in seen:
+                    continue
+                seen.add(id(inode))
+                links = self.x.index.inode_paths[id(inode)]
+                claim = claims[(c.kind, self.writer[inode.layer])]
+                claim.paths.add(c.path)
+                if not all(lp.startswith(prefix) for lp in links):
+                    claim.linked += inode.size
+                    continue
+                if self._take(inode):
+                    claim.add(inode.size, p, inode.layer)
+        prefixes = self._dead_cache_dirs()
+        for inode in self.dead:
+            path = inode.dead_path or ""
+            kind = next((k for pre, k in prefixes.items() if path.startswith(pre)), None)
+            if kind is None:
+                m = _CONVENTIONAL.search(path)
+                kind = _CONVENTIONAL_KIND[m.group(2)] if m else None
+            if kind is None or kind == "wheel" or not self._take(inode):
+                continue
+            claim = claims[(kind, self.writer[inode.layer])]
+            claim.add(inode.size, path, inode.layer)
+            root = next((pre[:-1] for pre in prefixes if path.startswith(pre)), None)
+            if root is None:
+                m = _CONVENTIONAL.search(path)
+                root = path[: m.end(2)] if m else path
+            claim.paths.add(root)
+        for (kind, _writer), claim in sorted(claims.items()):
+            self._emit(_CACHE_IDS[kind], claim, exact=True, kind="no-cache", installer=kind)
+
+    # --- stray wheels and dead files ------------------------------------------------------
+
+    def _fix_for(self, writer: str) -> FixKind:
+        return "delete-in-same-run" if writer == "run" else "build-stage"
+
+    def stray_wheels(self) -> None:
+        claims: dict[str, _Claim] = defaultdict(_Claim)
+        for c in self.x.caches:
+            if c.kind != "wheel":
+                continue
+            inode = self.x.index.files[c.path].inode
+            links = self.x.index.inode_paths[id(inode)]
+            if any(not lp.endswith(".whl") for lp in links) or not self._take(inode):
+                continue
+            claims[self.writer[inode.layer]].add(inode.size, c.path, inode.layer)
+        for inode in self.dead:
+            path = inode.dead_path or ""
+            if path.endswith(".whl") and self._take(inode):
+                claim = claims[self.writer[inode.layer]]
+                claim.add(inode.size, path, inode.layer)
+        for writer, claim in self._by_writer(claims):
+            self._emit("stray-wheels", claim, exact=True, kind=self._fix_for(writer))
+
+    def rewritten_and_deleted(self) -> None:
+        rewritten: dict[str, _Claim] = defaultdict(_Claim)
+        deleted: dict[str, _Claim] = defaultdict(_Claim)
+        for inode in self.dead:
+            path = inode.dead_path or ""
+            now = self.x.index.files.get(path)
+            if (
+                now is not None
+                and now.inode.size == inode.size
+                and now.inode.layer > inode.layer
+                and id(now.inode) not in self.claimed
+            ):
+                # the later copy is what the fix (ownership/mode in the same layer) drops
+                if not self._take(inode):
+                    continue
+                claim = rewritten[self.writer[now.inode.layer]]
+                claim.add(inode.size, path, now.inode.layer)
+                claim.changed_by.add(now.inode.layer)
+                continue
+            if not self._take(inode):
+                continue
+            claim = deleted[self.writer[inode.layer]]
+            claim.add(inode.size, path, inode.layer)
+            claim.changed_by.update(self._deleter(path, inode.layer))
+        for writer, claim in self._by_writer(rewritten):
+            self._emit(
+                "rewritten-unchanged",
+                claim,
+                exact=True,
+                kind="same-layer-attributes" if writer == "run" else "build-stage",
+            )
+        for writer, claim in self._by_writer(deleted):
+            self._emit("deleted-later", claim, exact=True, kind=self._fix_for(writer))
+
+    def _deleter(self, path: str, layer: int) -> list[int]:
+        """The first later layer that removed or replaced `path` (by its visible node)."""
+        hit = self.x.fs.lookup(path)
+        if hit is not None and getattr(hit[1], "layer", -1) > layer:
+            return [hit[1].layer]  # type: ignore[union-attr]
+        parts = path.split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            node = self.x.fs.lookup("/".join(parts[:i]))
+            if node is not None and getattr(node[1], "layer", -1) > layer:
+                return [node[1].layer]  # type: ignore[union-attr]
+        return []
+
+    # --- bytecode -------------------------------------------------------------------------
+
+    def foreign_bytecode(self) -> None:
+        tags = set(self.x.interpreters)
+        if not tags:
+            return
+        claim = _Claim()
+        for path, f in sorted(self.x.index.files.items()):
+            if not is_bytecode(path):
+                continue
+            tag = pyc_tag(path)
+            if tag is None or tag in tags or not self._take(f.inode):
+                continue
+            claim.add(f.inode.size, path, f.inode.layer)
+            d = self.owner.get(path)
+            if d is not None:
+                claim.packages.add(d.name)
+        self._emit("foreign-bytecode", claim, exact=True, kind="drop-foreign-bytecode")
+
+    def _site_of(self, path: str) -> str | None:
+        for s in self.x.sites:
+            if path.startswith(f"{s}/"):
+                return s
+        return None
+
+    def _installer_in_venv(self, d: Distribution) -> bool:
+        return (
+            normalize_name(d.name) in _INSTALLER_DISTS
+            and self.x.site_kinds.get(d.site) == "venv"
+        )
+
+    def bytecode(self) -> None:
+        claims: dict[str, _Claim] = defaultdict(_Claim)
+        # site-packages (and layer) where uv compiled: uv compiles the whole directory
+        uv_compiled: set[tuple[str, int]] = set()
+        for path, f in self.x.index.files.items():
+            d = self.owner.get(path)
+            if d is not None and d.installer == "uv" and is_bytecode(path):
+                uv_compiled.add((d.site, f.inode.layer))
+        tags = set(self.x.interpreters)
+        for path, f in sorted(self.x.index.files.items()):
+            if not is_bytecode(path):
+                continue
+            tag = pyc_tag(path)
+            if tag is not None and tags and tag not in tags:
+                continue
+            d = self.owner.get(path)
+            if d is not None:
+                if d.installer not in ("pip", "uv", "poetry") or self._installer_in_venv(d):
+                    continue
+                installer = d.installer
+            else:
+                site = self._site_of(path)
+                if site is None or (site, f.inode.layer) not in uv_compiled:
+                    continue
+                installer = "uv"
+            if not self._take(f.inode):
+                continue
+            layer = f.inode.layer
+            if self.writer[layer] == "run" and "compileall" in (self.x.created_by[layer] or ""):
+                installer = "compileall"
+            claim = claims[installer]
+            claim.add(f.inode.size, path, layer)
+            if d is not None:
+                claim.packages.add(d.name)
+        for installer, claim in sorted(claims.items()):
+            self._emit(
+                "bytecode",
+                claim,
+                exact=True,
+                kind="no-compile",
+                installer=installer,
+                tradeoff="first-import-compiles",
+            )
+
+    # --- heuristics -----------------------------------------------------------------------
+
+    def _claim_paths(self, claim: _Claim, paths: Iterable[str]) -> None:
+        for p in sorted(paths):
+            f = self.x.index.files.get(p)
+            if f is not None and self._take(f.inode):
+                claim.add(f.inode.size, p, f.inode.layer)
+
+    def installer_in_venv(self) -> None:
+        claim = _Claim()
+        for d in self.x.dists:
+            if self._installer_in_venv(d):
+                before = claim.files
+                self._claim_paths(claim, d.paths)
+                if claim.files > before:
+                    claim.packages.add(d.name)
+                    claim.paths.add(d.site.split("/lib/python", 1)[0])
+        self._emit(
+            "installer-in-venv",
+            claim,
+            exact=False,
+            kind="venv-without-installer",
+            tradeoff="runtime-installs",
+        )
+
+    def _installed(self) -> Iterable[Distribution]:
+        """Distributions an installer (pip, uv, poetry) wrote, other than a venv's own."""
+        for d in self.x.dists:
+            if d.installer is not None and not self._installer_in_venv(d):
+                yield d
+
+    def _claim_within(
+        self, sid: SuggestionId, kind: FixKind, tradeoff: Tradeoff, wanted: Callable[[str], bool]
+    ) -> None:
+        """Files of installed distributions below their site-packages whose relative path
+        `wanted` accepts."""
+        claim = _Claim()
+        for d in self._installed():
+            prefix = f"{d.site}/"
+            hits = [p for p in d.paths if p.startswith(prefix) and wanted(p[len(prefix) :])]
+            before = claim.files
+            self._claim_paths(claim, hits)
+            if claim.files > before:
+                claim.packages.add(d.name)
+        self._emit(sid, claim, exact=False, kind=kind, tradeoff=tradeoff)
+
+    def tests_in_site_packages(self) -> None:
+        self._claim_within("tests-in-site-packages", "drop-tests", "package-self-tests", _in_tests)
+
+    def headers(self) -> None:
+        self._claim_within("headers-and-static-libs", "drop-headers", "runtime-builds", _is_header)
+
+    def duplicates(self) -> None:
+        groups: dict[tuple[str, str], list[Distribution]] = defaultdict(list)
+        for d in self.x.dists:
+            kind = self.x.site_kinds.get(d.site, "other")
+            if kind in ("venv", "conda"):
+                continue
+            m = _PY_VERSION.search(f"/{d.site}/")
+            version = m.group(1) if m else "3"
+            groups[(normalize_name(d.name), version.split(".")[0])].append(d)
+        claim = _Claim()
+        for (_name, _major), found in sorted(groups.items()):
+            if len({d.site for d in found}) < 2:
+                continue
+            ordered = sorted(
+                found, key=lambda d: (_SITE_PRIORITY.get(self.x.site_kinds.get(d.site, ""), 4), d.site)
+            )
+            for shadowed in ordered[1:]:
+                before = claim.files
+                self._claim_paths(claim, shadowed.paths)
+                if claim.files > before:
+                    claim.packages.add(shadowed.name)
+                    claim.paths.add(shadowed.site)
+        self._emit(
+            "duplicate-distribution",
+            claim,
+            exact=False,
+            kind="uninstall-shadowed",
+            tradeoff="apt-dependencies",
+        )
+
+    def build_toolchain(self) -> None:
+        dpkg = self.x.index.dpkg
+        claim = _Claim()
+        for pkg in sorted(dpkg.paths):
+            name = pkg.split(":", 1)[0]
+            if not _TOOLCHAIN.search(name):
+                continue
+            before = claim.files
+            self._claim_paths(claim, (p for p in dpkg.paths[pkg] if p in self.x.index.files))
+            if claim.files > before:
+                claim.packages.add(name)
+        self._emit(
+            "build-toolchain",
+            claim,
+            exact=False,
+            kind="purge-build-toolchain",
+            tradeoff="runtime-builds",
+        )
+
+    def run(self) -> list[Suggestion]:
+        self.caches()
+        self.stray_wheels()
+        self.foreign_bytecode()
+        self.rewritten_and_deleted()
+        self.bytecode()
+        self.installer_in_venv()
+        self.tests_in_site_packages()
+        self.headers()
+        self.duplicates()
+        self.build_toolchain()
+        return sorted(
+            self.out,
+            key=lambda s: (-s.saves_bytes, s.id, s.fix.kind, s.fix.written_by or ""),
+        )
+
+
+def _in_tests(rel: str) -> bool:
+    """A file (bytecode aside: `bytecode` claims it first) in a `tests/` or `test/` directory."""
+    parts = rel.split("/")[:-1]
+    return any(p in ("tests", "test") for p in parts)
+
+
+def _is_header(rel: str) -> bool:
+    """A C header or static library, or any file in an `include/` directory."""
+    return bool(_HEADER.search(rel)) or "include" in rel.split("/")[:-1]
+
+
+def advise(inputs: AdviceInputs) -> list[Suggestion]:
+    """Every suggestion for this image, largest saving first; no inode is claimed twice."""
+    return _Advisor(inputs).run()
