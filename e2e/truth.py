@@ -270,7 +270,7 @@ def distribution(
         for rel, v in inside.items()
         if not rel.endswith((".pyc", ".pyo")) and {"tests", "test"} & set(rel.split("/")[:-1])
     }
-    headers = {
+    header_files = {
         rel: v
         for rel, v in inside.items()
         if rel.endswith((".h", ".hh", ".hpp", ".hxx", ".a")) or "include" in rel.split("/")[:-1]
@@ -288,7 +288,7 @@ def distribution(
         # advise's heuristics: files in tests/ or test/ directories (bytecode aside) and C
         # headers / static libraries, below the site-packages directory
         "tests_bytes": sum_files(tests)[0],
-        "header_bytes": sum_files(headers)[0],
+        "header_bytes": sum_files(header_files)[0],
         "bytes": total,
         "files": files,
         "categories": cats,

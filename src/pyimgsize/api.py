@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyimgsize.errors import ReportError
-from pyimgsize.report import CheckReport, DiffReport, InspectReport
+from pyimgsize.report import AdviseReport, CheckReport, DiffReport, InspectReport
 
 if TYPE_CHECKING:
     from pyimgsize.check import Budget
@@ -85,6 +85,22 @@ def inspect_with_tree(
 
     ctx = run_pipeline(_load(ref, image, platform, pull, progress, insecure_registries))
     return build_report(ctx), file_tree(ctx)
+
+
+def advise(
+    ref: str,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
+    pull: bool = False,
+    progress: ProgressCallback | None = None,
+) -> AdviseReport:
+    """What to change in the Dockerfile of the image at `ref`, each fix with its measured
+    saving (design.md §8). Reads the image exactly as `inspect()` does (same references and
+    options, no file contents beyond inspect's); the suggestions are data, worded by
+    `pyimgsize.render.advice`."""
+    report = inspect(ref, image=image, platform=platform, pull=pull, progress=progress)
+    return AdviseReport.from_inspect(report)
 
 
 def load_report(path: Path) -> InspectReport:

@@ -307,6 +307,19 @@ class AdviseReport(_Model):
     totals: AdviceTotals
     python_found: bool = True
 
+    @classmethod
+    def from_inspect(cls, report: InspectReport) -> AdviseReport:
+        """The suggestions an inspect report carries, with their total."""
+        total = sum(s.saves_bytes for s in report.suggestions)
+        exact = sum(s.saves_bytes for s in report.suggestions if s.confidence == "exact")
+        return cls(
+            image=report.image.as_ref(),
+            layers=report.layers,
+            suggestions=report.suggestions,
+            totals=AdviceTotals(saves_bytes=total, exact_bytes=exact, heuristic_bytes=total - exact),
+            python_found=report.python_found,
+        )
+
 
 # --- diff -----------------------------------------------------------------------------------
 

@@ -176,6 +176,7 @@ class E2E:
     _reports: dict[tuple[str, str], Json] = field(default_factory=dict)
     _configs: dict[str, Json] = field(default_factory=dict)
     _layer_bytes: dict[str, list[int]] = field(default_factory=dict)
+    _advice: dict[str, Json] = field(default_factory=dict)
 
     def _timed(self, what: str, start: float) -> None:
         self.timings.append(Timing(what, time.monotonic() - start))
@@ -262,6 +263,17 @@ class E2E:
         if variant not in self._configs:
             self.report(variant, "docker-archive")
         return self._configs[variant]
+
+    def advice(self, variant: str) -> Json:
+        """The advise report, made from the engine report's suggestions as `api.advise` makes
+        it (one image read per variant; test_advise_e2e.py runs the CLI itself on a few)."""
+        if variant not in self._advice:
+            from pyimgsize.report import AdviseReport, InspectReport
+
+            report = InspectReport.model_validate(self.report(variant, "docker"))
+            advice = AdviseReport.from_inspect(report).model_dump(mode="json")
+            self._advice[variant] = advice
+        return self._advice[variant]
 
     def layer_bytes(self, variant: str) -> list[int]:
         """Shipped (uncompressed) bytes per layer, from the archive's tars (not pyimgsize)."""

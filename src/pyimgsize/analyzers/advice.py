@@ -222,6 +222,7 @@ class _Advisor:
                 continue
             claim = claims[(kind, self.writer[inode.layer])]
             claim.add(inode.size, path, inode.layer)
+            claim.changed_by.update(self._deleter(path, inode.layer))
             root = next((pre[:-1] for pre in prefixes if path.startswith(pre)), None)
             if root is None:
                 m = _CONVENTIONAL.search(path)
@@ -250,6 +251,7 @@ class _Advisor:
             if path.endswith(".whl") and self._take(inode):
                 claim = claims[self.writer[inode.layer]]
                 claim.add(inode.size, path, inode.layer)
+                claim.changed_by.update(self._deleter(path, inode.layer))
         for writer, claim in self._by_writer(claims):
             self._emit("stray-wheels", claim, exact=True, kind=self._fix_for(writer))
 
@@ -418,6 +420,7 @@ class _Advisor:
             self._claim_paths(claim, hits)
             if claim.files > before:
                 claim.packages.add(d.name)
+                claim.paths.add(d.site)
         self._emit(sid, claim, exact=False, kind=kind, tradeoff=tradeoff)
 
     def tests_in_site_packages(self) -> None:

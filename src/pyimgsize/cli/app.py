@@ -212,6 +212,38 @@ def inspect(
     return ExitCode.OK
 
 
+# --- advise ----------------------------------------------------------------------------------
+
+
+@app.command()
+def advise(
+    image: ImageArg,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    select: ImageOpt = None,
+    platform: PlatformOpt = None,
+    pull: PullOpt = False,
+) -> int:
+    """What to change in the Dockerfile, each fix with the bytes it saves on this image.
+
+    Suggestions add up (no byte is claimed twice). `exact`: applying the fix removes exactly
+    those bytes; `heuristic`: the bytes are exact, removing them may break something (the
+    trade-off says what). Exit 0, with or without suggestions.
+    """
+    from pyimgsize.api import advise as run_advise
+    from pyimgsize.render.advice import render_advice
+
+    progress = Progress("pyimgsize advise")
+    try:
+        report = run_advise(image, image=select, platform=platform, pull=pull, progress=progress)
+    finally:
+        progress.done()
+    emit(render_advice(report, fmt), output)
+    return ExitCode.OK
+
+
 # --- diff ------------------------------------------------------------------------------------
 
 

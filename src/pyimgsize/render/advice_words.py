@@ -1,0 +1,173 @@
+"""Words for suggestions (design.md §8): what each one is, the Dockerfile change, the trade-off.
+
+A suggestion is data (`pyimgsize.report.Suggestion`); this module is the only place that turns
+it into prose, shared by every format (table, markdown, check's remedies). The fix is worded
+for the installer that wrote the bytes (pip, uv, poetry; from INSTALLER or the cache kind) and
+for how the layer was made (a RUN, a COPY/ADD, the base image).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import assert_never
+
+from pyimgsize.render.common import layer_label
+from pyimgsize.report import Layer, Suggestion, SuggestionId, Tradeoff
+from pyimgsize.units import format_bytes
+
+TITLES: dict[SuggestionId, str] = {
+    "pip-cache": "pip cache stored in the image",
+    "uv-cache": "uv cache stored in the image",
+    "poetry-cache": "poetry cache stored in the image",
+    "stray-wheels": "wheel files stored in a layer",
+    "deleted-later": "files a later layer deletes (still shipped)",
+    "rewritten-unchanged": "files stored again unchanged (chown, chmod, touch)",
+    "bytecode": ".pyc compiled at install time",
+    "foreign-bytecode": ".pyc for an interpreter the image does not have",
+    "build-toolchain": "compilers and -dev packages in the final image",
+    "installer-in-venv": "pip / setuptools / wheel inside the venv",
+    "tests-in-site-packages": "test suites inside installed distributions",
+    "headers-and-static-libs": "C headers and static libraries in site-packages",
+    "duplicate-distribution": "the same distribution in two site-packages directories",
+}
+"""One line naming each suggestion id (every id has one: a test walks the Literal)."""
+
+TRADEOFFS: dict[Tradeoff, str] = {
+    "first-import-compiles": "the first import of each module compiles it (slower start); on a "
+    "read-only filesystem every start compiles again",
+    "runtime-installs": "pip is no longer available inside the container",
+    "runtime-builds": "nothing in the container can compile C extensions against them",
+    "package-self-tests": "the packages' own test suites go (`pytest --pyargs`); a few "
+    "packages import helpers from their tests",
+    "apt-dependencies": "a Debian package may depend on the removed copy",
+}
+
+_NO_CACHE = {
+    "pip": "install with `pip install --no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`), or keep "
+    "the cache out of the layer with `RUN --mount=type=cache,target=/root/.cache/pip`",
+    "uv": "set `ENV UV_NO_CACHE=1` (or `uv pip install --no-cache`), or use a cache mount "
+    "(`RUN --mount=type=cache,target=/root/.cache/uv`) with `ENV UV_LINK_MODE=copy`",
+    "poetry": "install with `poetry install --no-cache`, or delete `POETRY_CACHE_DIR` in the "
+    "same RUN",
+}
+
+_NO_COMPILE = {
+    "pip": "install with `pip install --no-compile` (or `ENV PIP_NO_COMPILE=1`)",
+    "uv": "drop `UV_COMPILE_BYTECODE=1` / `--compile-bytecode` from the install",
+    "poetry": "install without `--compile` (poetry's installer.compile setting)",
+    "compileall": "drop the `python -m compileall` step",
+}
+
+
+def title(s: Suggestion) -> str:
+    return TITLES[s.id]
+
+
+def tradeoff(s: Suggestion) -> str | None:
+    return None if s.tradeoff is None else TRADEOFFS[s.tradeoff]
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def layer_names(
+    indices: Sequence[int],
+    layers: Sequence[Layer],
+    *,
+    width: int = 50,
+    code: Callable[[str], str] = _plain,
+) -> str:
+    """`layer 3: RUN pip install …; layer 4: …` (each label through `code`)."""
+    named = [
+        code(layer_label(i, layers[i].created_by, layers[i].comment, width))
+        if 0 <= i < len(layers)
+        else f"layer {i}"
+        for i in indices
+    ]
+    return "; ".join(named)
+
+
+def fix(
+    s: Suggestion,
+    layers: Sequence[Layer],
+    *,
+    width: int = 50,
+    code: Callable[[str], str] = _plain,
+) -> str:
+    """The Dockerfile change, in one sentence (or two), for this suggestion's facts. Layer
+    labels (the image's own instructions) go through `code` (markdown wraps them)."""
+    f = s.fix
+    where = layer_names([int(i) for i in s.layers], layers, width=width, code=code)
+    changed = layer_names(f.changed_by, layers, width=width, code=code) if f.changed_by else ""
+    match f.kind:
+        case "no-cache":
+            text = _NO_CACHE.get(f.installer or "", _NO_CACHE["pip"])
+            if changed:
+                text += f"; deleting it later ({changed}) does not shrink what is shipped"
+            if f.linked_bytes:
+                text += (
+                    f"; {format_bytes(f.linked_bytes)} of the cache are hardlinked into "
+                    "installed files and stay: only its own bytes go"
+                )
+            return text
+        case "delete-in-same-run":
+            text = f"delete them in the RUN that writes them ({where})"
+            if changed:
+                text += f", not later ({changed}): a later delete ships them all the same"
+            return text
+        case "build-stage":
+            what = "a COPY/ADD" if f.written_by == "copy" else "the base image"
+            text = (
+                f"they come from {what} ({where}): install in a build stage and copy only the "
+                "result (`COPY --from=build /opt/venv /opt/venv`), or bind-mount them for the "
+                "RUN that needs them (`RUN --mount=type=bind,...`)"
+            )
+            if changed:
+                text += f"; deleting them later ({changed}) ships them all the same"
+            return text
+        case "same-layer-attributes":
+            return (
+                f"set owner and mode where the files are written (`COPY --chown=... "
+                f"--chmod=...`, or chown in the same RUN): {where} stores them all again"
+            )
+        case "no-compile":
+            return _NO_COMPILE.get(f.installer or "", _NO_COMPILE["pip"])
+        case "drop-foreign-bytecode":
+            return (
+                "do not copy `__pycache__` built by another Python (compile with the image's "
+                "own interpreter, or not at all)"
+            )
+        case "purge-build-toolchain":
+            return (
+                "build in a separate stage and copy the result, or `apt-get purge "
+                "--auto-remove` these packages in the RUN that installed them"
+            )
+        case "venv-without-installer":
+            return (
+                "create the venv without them (`python -m venv --without-pip`, then "
+                "`pip --python /opt/venv/bin/python install ...`, or `uv venv`), or build it "
+                "in a stage"
+            )
+        case "drop-tests":
+            site = f.paths[0] if f.paths else "<site-packages>"
+            return (
+                "delete the test directories in the RUN that installs them (`find "
+                f"{site} -depth -type d \\( -name tests -o -name test \\) -exec rm -rf {{}} +`)"
+            )
+        case "drop-headers":
+            site = f.paths[0] if f.paths else "<site-packages>"
+            return (
+                "delete headers and static libraries in the RUN that installs them (`find "
+                f"{site} -type f \\( -name '*.h' -o -name '*.a' \\) -delete`)"
+            )
+        case "uninstall-shadowed":
+            paths = ", ".join(code(p) for p in f.paths)
+            return f"uninstall the copies nothing imports (in {paths}): another directory wins"
+        case _:
+            assert_never(f.kind)
+
+
+def remedy(s: Suggestion, layers: Sequence[Layer]) -> str:
+    """One line for check: what to change and what it saves."""
+    return f"{fix(s, layers)} (saves {format_bytes(s.saves_bytes)}, {s.confidence})"
