@@ -191,21 +191,6 @@ SuggestionId = Literal[
 ]
 """The closed, growing set of suggestion ids: extended, never renamed."""
 
-FixKind = Literal[
-    "no-cache",
-    "delete-in-same-run",
-    "build-stage",
-    "same-layer-attributes",
-    "no-compile",
-    "drop-foreign-bytecode",
-    "purge-build-toolchain",
-    "venv-without-installer",
-    "drop-tests",
-    "drop-headers",
-    "uninstall-shadowed",
-]
-"""What to change in the Dockerfile, as data (render/ words it, per installer)."""
-
 Tradeoff = Literal[
     "first-import-compiles",
     "runtime-installs",
@@ -227,32 +212,69 @@ class Evidence(_Model):
     layer: int
 
 
+FixKind = Literal[
+    "multi-stage",
+    "delete-in-same-run",
+    "runtime-deps-only",
+    "no-compile",
+    "pip-no-cache-dir",
+    "uv-no-cache",
+    "poetry-no-cache",
+    "no-stray-wheels",
+    "no-cache-write",
+    "review-growth",
+    "single-environment",
+    "slim-package",
+    "same-layer-attributes",
+    "drop-foreign-bytecode",
+    "purge-build-toolchain",
+    "venv-without-installer",
+    "drop-tests",
+    "drop-headers",
+]
+"""What to change, as data (render/ words it). Shared by check's rules and advise's
+suggestions (design.md §8): extended, never renamed."""
+
+
 class Fix(_Model):
-    """The Dockerfile change, as facts: `kind`, the installer that wrote the bytes (from
-    INSTALLER or the cache kind), the layers that wrote them and, where it matters, the layers
-    that deleted or rewrote them."""
+    """What to do, as data: `kind` plus the facts that apply; a failing check rule's fix and
+    every advise suggestion's.
+
+    `installer`, `env` and `flags` say how to install differently, `paths` and `layer` where,
+    `package` and `category` what, `bytes` how much. A fix that comes from a suggestion names
+    it (`suggestion`), how its layers were made (`written_by`), the layers that deleted or
+    stored them again (`changed_by`) and, for a cache, the bytes it shares with installed
+    files through hardlinks (`linked_bytes`, not saved).
+    """
 
     kind: FixKind
-    installer: str | None = Field(
-        default=None, description="pip, uv or poetry, where one wrote the bytes."
+    installer: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    layer: int | None = None
+    package: str | None = None
+    category: str | None = None
+    bytes: int | None = None
+    images: list[str] = Field(
+        default_factory=list, description="The baseline and the image (kind review-growth)."
+    )
+    suggestion: SuggestionId | None = Field(
+        default=None, description="The advise suggestion this fix comes from."
     )
     written_by: Literal["run", "copy", "base", "other"] | None = Field(
         default=None,
         description="How the layers holding the bytes were made: a RUN, a COPY/ADD, the "
         "first (base) layer, or anything else.",
     )
-    paths: list[str] = Field(
-        default_factory=list, description="The directories concerned (caches, venvs)."
-    )
     changed_by: list[int] = Field(
         default_factory=list,
-        description="Layers that deleted (deleted-later) or stored again "
-        "(rewritten-unchanged) the bytes.",
+        description="Layers that deleted (deleted later) or stored again (rewritten "
+        "unchanged) the bytes.",
     )
     linked_bytes: int = Field(
         default=0,
-        description="Bytes the cache shares with installed files through hardlinks: "
-        "deleting it does not save them.",
+        description="A cache's bytes hardlinked into installed files: deleting it keeps them.",
     )
 
 
@@ -316,7 +338,9 @@ class AdviseReport(_Model):
             image=report.image.as_ref(),
             layers=report.layers,
             suggestions=report.suggestions,
-            totals=AdviceTotals(saves_bytes=total, exact_bytes=exact, heuristic_bytes=total - exact),
+            totals=AdviceTotals(
+                saves_bytes=total, exact_bytes=exact, heuristic_bytes=total - exact
+            ),
             python_found=report.python_found,
         )
 
@@ -488,20 +512,6 @@ Unit = Literal["bytes", "percent"]
 ContributorKind = Literal[
     "package", "layer", "cache", "category", "unowned", "unowned-bytecode", "outside-python"
 ]
-FixKind = Literal[
-    "multi-stage",
-    "delete-in-same-run",
-    "runtime-deps-only",
-    "no-compile",
-    "pip-no-cache-dir",
-    "uv-no-cache",
-    "poetry-no-cache",
-    "no-stray-wheels",
-    "no-cache-write",
-    "review-growth",
-    "single-environment",
-    "slim-package",
-]
 SkipReason = Literal["needs-baseline", "empty-baseline", "not-installed", "undefined"]
 
 
@@ -532,27 +542,6 @@ class Contributor(_Model):
     created_by: str | None = Field(default=None, description="The layer's history entry.")
     comment: str | None = Field(default=None, description="The layer's history comment.")
     new: bool = Field(default=False, description="A distribution the baseline does not have.")
-
-
-class Fix(_Model):
-    """What to do about a failing rule, as data: `kind` plus the facts that apply.
-
-    The same shape serves any later advice: `installer`, `env` and `flags` say how to install
-    differently, `paths` and `layer` where, `package` and `category` what, `bytes` how much.
-    """
-
-    kind: FixKind
-    installer: str | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-    flags: list[str] = Field(default_factory=list)
-    paths: list[str] = Field(default_factory=list)
-    layer: int | None = None
-    package: str | None = None
-    category: str | None = None
-    bytes: int | None = None
-    images: list[str] = Field(
-        default_factory=list, description="The baseline and the image (kind review-growth)."
-    )
 
 
 class RuleResult(_Model):

@@ -56,16 +56,16 @@ class Twin:
 TWINS = (
     Twin("pip", "pip-nocompile", (("bytecode", "no-compile"),), record_pyc_rows=True),
     Twin("uv-bytecode", "uv", (("bytecode", "no-compile"),)),
-    Twin("uv-cache", "uv", (("uv-cache", "no-cache"),)),
-    Twin("uv-cache-deleted", "uv", (("uv-cache", "no-cache"),)),
-    Twin("pip-cache", "pip-cache-fixed", (("pip-cache", "no-cache"),)),
+    Twin("uv-cache", "uv", (("uv-cache", "uv-no-cache"),)),
+    Twin("uv-cache-deleted", "uv", (("uv-cache", "uv-no-cache"),)),
+    Twin("pip-cache", "pip-cache-fixed", (("pip-cache", "pip-no-cache-dir"),)),
     Twin("wheels-left", "wheels-fixed", (("stray-wheels", "delete-in-same-run"),)),
     Twin("chown-later", "chown-fixed", (("rewritten-unchanged", "same-layer-attributes"),)),
     Twin("rm-later", "wheels-fixed", (("deleted-later", "delete-in-same-run"),)),
     Twin(
         "pip-nocompile",
         "venv-staged",
-        (("stray-wheels", "build-stage"), ("deleted-later", "build-stage")),
+        (("stray-wheels", "multi-stage"), ("deleted-later", "multi-stage")),
         align=(
             ("in /wheels/", None),
             ("pip install --no-compile", "COPY dir:"),

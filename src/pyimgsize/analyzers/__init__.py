@@ -7,6 +7,7 @@ union of the analyzers' declared metadata files), handed to the sources by `pyim
 
 from __future__ import annotations
 
+from pyimgsize.analyzers.advice import AdviceAnalyzer
 from pyimgsize.analyzers.base import Analyzer
 from pyimgsize.analyzers.bytecode import BytecodeAnalyzer
 from pyimgsize.analyzers.caches import CachesAnalyzer
@@ -24,6 +25,7 @@ from pyimgsize.sources.base import LoadedImage
 __all__ = [
     "CONTENT_WANTED",
     "PIPELINE",
+    "AdviceAnalyzer",
     "Analyzer",
     "BytecodeAnalyzer",
     "CachesAnalyzer",
@@ -43,6 +45,7 @@ PIPELINE: tuple[Analyzer, ...] = (
     CachesAnalyzer(),  # after distributions: a wheel a distribution owns is not stray
     LayersAnalyzer(),  # after site-packages and caches: Python and dead cache bytes per layer
     BytecodeAnalyzer(),
+    AdviceAnalyzer(),  # last: suggestions claim bytes out of everything the others found
 )
 
 CONTENT_WANTED = ContentSelector(m for analyzer in PIPELINE for m in analyzer.metadata)
@@ -94,6 +97,7 @@ def build_report(ctx: Context) -> InspectReport:
         ],
         bytecode=ctx.bytecode,
         python_found=python_found,
+        suggestions=ctx.suggestions,
     )
 
 

@@ -15,22 +15,25 @@ deleted-later files, bytecode, then the heuristics. So the savings add up.
   pip/uv/poetry (not the venv's own pip/setuptools/wheel, which `python -m venv` compiled), and
   unowned ones in a site-packages directory a uv install compiled whole.
 
-No file contents are read: only what the analyzers already hold (paths, sizes, inodes,
-RECORD-based ownership, INSTALLER, dpkg lists). Words are made in `pyimgsize.render.advice`.
+No file contents are read beyond what the other analyzers read (dpkg lists for the build
+toolchain): only paths, sizes, inodes, RECORD-based ownership, INSTALLER. Words are made in
+`pyimgsize.render.advice_words`.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pyimgsize.analyzers.caches import FoundCache, configured_cache_dirs, kind_by_layout
-from pyimgsize.analyzers.categories import is_bytecode, pyc_tag
-from pyimgsize.analyzers.python import Distribution, FileIndex
-from pyimgsize.fs.merge import Dir, Inode, MergedFS
+from pyimgsize.analyzers.context import Context
+from pyimgsize.analyzers.ownership import Distribution
+from pyimgsize.check.table import no_compile
+from pyimgsize.fs.index import DPKG_LISTS
+from pyimgsize.fs.merge import Inode
 from pyimgsize.names import normalize_name
+from pyimgsize.paths import is_bytecode, pyc_tag
 from pyimgsize.report import (
     Evidence,
     Fix,
@@ -40,12 +43,26 @@ from pyimgsize.report import (
     Tradeoff,
 )
 
-__all__ = ["AdviceInputs", "EVIDENCE_CAP", "advise", "written_by"]
+__all__ = ["EVIDENCE_CAP", "AdviceAnalyzer", "advise", "written_by"]
 
 EVIDENCE_CAP = 10
 """At most this many files are named as evidence of one suggestion (largest first)."""
 
-_CACHE_IDS: dict[str, SuggestionId] = {"pip": "pip-cache", "uv": "uv-cache", "poetry": "poetry-cache"}
+_CACHE_IDS: dict[str, SuggestionId] = {
+    "pip": "pip-cache",
+    "uv": "uv-cache",
+    "poetry": "poetry-cache",
+}
+_NO_CACHE: dict[str, Fix] = {
+    "pip": Fix(
+        kind="pip-no-cache-dir",
+        installer="pip",
+        env={"PIP_NO_CACHE_DIR": "1"},
+        flags=["--no-cache-dir"],
+    ),
+    "uv": Fix(kind="uv-no-cache", installer="uv", env={"UV_NO_CACHE": "1"}, flags=["--no-cache"]),
+    "poetry": Fix(kind="poetry-no-cache", installer="poetry", flags=["--no-cache"]),
+}
 _CONVENTIONAL = re.compile(r"(^|/)\.cache/(pip|uv|pypoetry)(/|$)")
 _CONVENTIONAL_KIND = {"pip": "pip", "uv": "uv", "pypoetry": "poetry"}
 _INSTALLER_DISTS = frozenset({"pip", "setuptools", "wheel"})
@@ -57,21 +74,6 @@ _TOOLCHAIN = re.compile(
 _HEADER = re.compile(r"\.(h|hh|hpp|hxx)$|\.a$")
 _PY_VERSION = re.compile(r"/python(\d+(?:\.\d+)?)/")
 _SITE_PRIORITY = {"pythonpath": 0, "user": 1, "local": 2, "system": 3, "other": 4}
-
-
-@dataclass
-class AdviceInputs:
-    """What the suggestions are computed from: the analyzers' view of the image."""
-
-    fs: MergedFS
-    index: FileIndex
-    dists: Sequence[Distribution]
-    sites: Sequence[str]
-    site_kinds: Mapping[str, str]
-    caches: Sequence[FoundCache]
-    env: Mapping[str, str]
-    created_by: Sequence[str | None]
-    interpreters: Sequence[str]
 
 
 def written_by(created_by: str | None, index: int) -> str:
@@ -106,20 +108,36 @@ class _Claim:
         self.evidence.append((size, path, layer))
 
 
+class _View:
+    """What the suggestions are computed from, out of the shared context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.fs = ctx.fs
+        self.index = ctx.index
+        self.dists = ctx.distributions
+        self.sites = ctx.sites
+        self.site_kinds = {sp.path[1:]: sp.kind for sp in ctx.site_packages}
+        self.caches = ctx.cache_files
+        self.dead_cache_kinds = ctx.dead_cache_kinds
+        self.env = ctx.env
+        self.created_by = [layer.created_by for layer in ctx.loaded.layers]
+        self.interpreters = ctx.bytecode.interpreters
+
+
 class _Advisor:
-    def __init__(self, inputs: AdviceInputs) -> None:
-        self.x = inputs
+    def __init__(self, ctx: Context) -> None:
+        self.x = _View(ctx)
         self.claimed: set[int] = set()
         self.out: list[Suggestion] = []
-        self.writer = [written_by(c, i) for i, c in enumerate(inputs.created_by)]
+        self.writer = [written_by(c, i) for i, c in enumerate(self.x.created_by)]
         self.dead: list[Inode] = [
             inode
-            for stored in inputs.fs.inodes_by_layer
+            for stored in ctx.fs.inodes_by_layer
             for inode in stored
             if inode.links == 0 and inode.dead_path is not None and inode.size > 0
         ]
         self.owner: dict[str, Distribution] = {}
-        for d in inputs.dists:
+        for d in self.x.dists:
             for p in d.paths:
                 self.owner.setdefault(p, d)
 
@@ -138,7 +156,7 @@ class _Advisor:
         claim: _Claim,
         *,
         exact: bool,
-        kind: FixKind,
+        kind: FixKind | Fix,
         installer: str | None = None,
         tradeoff: Tradeoff | None = None,
     ) -> None:
@@ -147,6 +165,17 @@ class _Advisor:
             return
         writers = {self.writer[i] for i in claim.layers}
         evidence = sorted(claim.evidence, key=lambda e: (-e[0], e[1]))[:EVIDENCE_CAP]
+        base = kind if isinstance(kind, Fix) else Fix(kind=kind, installer=installer)
+        fix = base.model_copy(
+            update={
+                "suggestion": sid,
+                "layer": max(claim.layers, key=lambda i: (claim.layers[i], -i)),
+                "written_by": writers.pop() if len(writers) == 1 else "other",
+                "paths": sorted(f"/{p}" for p in claim.paths),
+                "changed_by": sorted(claim.changed_by),
+                "linked_bytes": claim.linked,
+            }
+        )
         self.out.append(
             Suggestion(
                 id=sid,
@@ -156,14 +185,7 @@ class _Advisor:
                 packages=sorted(claim.packages, key=str.lower),
                 evidence=[Evidence(path=f"/{p}", bytes=b, layer=li) for b, p, li in evidence],
                 files=claim.files,
-                fix=Fix(
-                    kind=kind,
-                    installer=installer,
-                    written_by=writers.pop() if len(writers) == 1 else "other",  # type: ignore[arg-type]
-                    paths=sorted(f"/{p}" for p in claim.paths),
-                    changed_by=sorted(claim.changed_by),
-                    linked_bytes=claim.linked,
-                ),
+                fix=fix,
                 tradeoff=tradeoff,
             )
         )
@@ -172,24 +194,6 @@ class _Advisor:
         return sorted(claims.items())
 
     # --- caches ---------------------------------------------------------------------------
-
-    def _dead_cache_dirs(self) -> dict[str, str]:
-        """`<dir>/` -> kind for caches recognisable among dead paths (deleted later)."""
-        out: dict[str, str] = {f"{c.path}/": c.kind for c in self.x.caches if c.kind != "wheel"}
-        for d, kind in configured_cache_dirs(self.x.env):
-            out.setdefault(f"{d}/", kind)
-        children: dict[str, set[str]] = defaultdict(set)
-        for inode in self.dead:
-            parts = (inode.dead_path or "").split("/")
-            for i in range(1, len(parts)):
-                children["/".join(parts[:i])].add(parts[i])
-        for d, names in children.items():
-            hit = self.x.fs.lookup(d)
-            visible = hit[1].children.keys() if hit is not None and isinstance(hit[1], Dir) else ()
-            kind = kind_by_layout(names.union(visible))
-            if kind is not None:
-                out.setdefault(f"{d}/", kind)
-        return out
 
     def caches(self) -> None:
         claims: dict[tuple[str, str], _Claim] = defaultdict(_Claim)
@@ -211,30 +215,33 @@ class _Advisor:
                     continue
                 if self._take(inode):
                     claim.add(inode.size, p, inode.layer)
-        prefixes = self._dead_cache_dirs()
         for inode in self.dead:
             path = inode.dead_path or ""
-            kind = next((k for pre, k in prefixes.items() if path.startswith(pre)), None)
-            if kind is None:
-                m = _CONVENTIONAL.search(path)
-                kind = _CONVENTIONAL_KIND[m.group(2)] if m else None
-            if kind is None or kind == "wheel" or not self._take(inode):
+            found = self._dead_cache(path)
+            if found is None or not self._take(inode):
                 continue
+            root, kind = found
             claim = claims[(kind, self.writer[inode.layer])]
             claim.add(inode.size, path, inode.layer)
-            claim.changed_by.update(self._deleter(path, inode.layer))
-            root = next((pre[:-1] for pre in prefixes if path.startswith(pre)), None)
-            if root is None:
-                m = _CONVENTIONAL.search(path)
-                root = path[: m.end(2)] if m else path
+            claim.changed_by.update(_deleter(inode))
             claim.paths.add(root)
         for (kind, _writer), claim in sorted(claims.items()):
-            self._emit(_CACHE_IDS[kind], claim, exact=True, kind="no-cache", installer=kind)
+            self._emit(_CACHE_IDS[kind], claim, exact=True, kind=_NO_CACHE[kind])
+
+    def _dead_cache(self, path: str) -> tuple[str, str] | None:
+        """(cache root, kind) of a dead path inside a pip/uv/poetry cache, else None."""
+        for prefix, kind in self.x.dead_cache_kinds.items():
+            if path.startswith(prefix) and kind != "wheel":
+                return prefix[:-1], kind
+        m = _CONVENTIONAL.search(path)
+        if m is None:
+            return None
+        return path[: m.end(2)], _CONVENTIONAL_KIND[m.group(2)]
 
     # --- stray wheels and dead files ------------------------------------------------------
 
     def _fix_for(self, writer: str) -> FixKind:
-        return "delete-in-same-run" if writer == "run" else "build-stage"
+        return "delete-in-same-run" if writer == "run" else "multi-stage"
 
     def stray_wheels(self) -> None:
         claims: dict[str, _Claim] = defaultdict(_Claim)
@@ -251,7 +258,7 @@ class _Advisor:
             if path.endswith(".whl") and self._take(inode):
                 claim = claims[self.writer[inode.layer]]
                 claim.add(inode.size, path, inode.layer)
-                claim.changed_by.update(self._deleter(path, inode.layer))
+                claim.changed_by.update(_deleter(inode))
         for writer, claim in self._by_writer(claims):
             self._emit("stray-wheels", claim, exact=True, kind=self._fix_for(writer))
 
@@ -278,28 +285,16 @@ class _Advisor:
                 continue
             claim = deleted[self.writer[inode.layer]]
             claim.add(inode.size, path, inode.layer)
-            claim.changed_by.update(self._deleter(path, inode.layer))
+            claim.changed_by.update(_deleter(inode))
         for writer, claim in self._by_writer(rewritten):
             self._emit(
                 "rewritten-unchanged",
                 claim,
                 exact=True,
-                kind="same-layer-attributes" if writer == "run" else "build-stage",
+                kind="same-layer-attributes" if writer == "run" else "multi-stage",
             )
         for writer, claim in self._by_writer(deleted):
             self._emit("deleted-later", claim, exact=True, kind=self._fix_for(writer))
-
-    def _deleter(self, path: str, layer: int) -> list[int]:
-        """The first later layer that removed or replaced `path` (by its visible node)."""
-        hit = self.x.fs.lookup(path)
-        if hit is not None and getattr(hit[1], "layer", -1) > layer:
-            return [hit[1].layer]  # type: ignore[union-attr]
-        parts = path.split("/")
-        for i in range(len(parts) - 1, 0, -1):
-            node = self.x.fs.lookup("/".join(parts[:i]))
-            if node is not None and getattr(node[1], "layer", -1) > layer:
-                return [node[1].layer]  # type: ignore[union-attr]
-        return []
 
     # --- bytecode -------------------------------------------------------------------------
 
@@ -328,8 +323,7 @@ class _Advisor:
 
     def _installer_in_venv(self, d: Distribution) -> bool:
         return (
-            normalize_name(d.name) in _INSTALLER_DISTS
-            and self.x.site_kinds.get(d.site) == "venv"
+            normalize_name(d.name) in _INSTALLER_DISTS and self.x.site_kinds.get(d.site) == "venv"
         )
 
     def bytecode(self) -> None:
@@ -367,14 +361,12 @@ class _Advisor:
             if d is not None:
                 claim.packages.add(d.name)
         for installer, claim in sorted(claims.items()):
-            self._emit(
-                "bytecode",
-                claim,
-                exact=True,
-                kind="no-compile",
-                installer=installer,
-                tradeoff="first-import-compiles",
+            fix = (
+                no_compile(installer)
+                if installer in ("pip", "uv")
+                else Fix(kind="no-compile", installer=installer)
             )
+            self._emit("bytecode", claim, exact=True, kind=fix, tradeoff="first-import-compiles")
 
     # --- heuristics -----------------------------------------------------------------------
 
@@ -429,6 +421,10 @@ class _Advisor:
     def headers(self) -> None:
         self._claim_within("headers-and-static-libs", "drop-headers", "runtime-builds", _is_header)
 
+    def _import_order(self, d: Distribution) -> tuple[int, str]:
+        """Which copy an interpreter imports first: PYTHONPATH, user site, /usr/local, /usr."""
+        return (_SITE_PRIORITY.get(self.x.site_kinds.get(d.site, ""), 4), d.site)
+
     def duplicates(self) -> None:
         groups: dict[tuple[str, str], list[Distribution]] = defaultdict(list)
         for d in self.x.dists:
@@ -442,9 +438,7 @@ class _Advisor:
         for (_name, _major), found in sorted(groups.items()):
             if len({d.site for d in found}) < 2:
                 continue
-            ordered = sorted(
-                found, key=lambda d: (_SITE_PRIORITY.get(self.x.site_kinds.get(d.site, ""), 4), d.site)
-            )
+            ordered = sorted(found, key=self._import_order)
             for shadowed in ordered[1:]:
                 before = claim.files
                 self._claim_paths(claim, shadowed.paths)
@@ -455,7 +449,7 @@ class _Advisor:
             "duplicate-distribution",
             claim,
             exact=False,
-            kind="uninstall-shadowed",
+            kind="single-environment",
             tradeoff="apt-dependencies",
         )
 
@@ -495,6 +489,11 @@ class _Advisor:
         )
 
 
+def _deleter(inode: Inode) -> list[int]:
+    """The layer that removed (or replaced) the last visible path of a dead inode."""
+    return [] if inode.dead_layer is None else [inode.dead_layer]
+
+
 def _in_tests(rel: str) -> bool:
     """A file (bytecode aside: `bytecode` claims it first) in a `tests/` or `test/` directory."""
     parts = rel.split("/")[:-1]
@@ -506,6 +505,16 @@ def _is_header(rel: str) -> bool:
     return bool(_HEADER.search(rel)) or "include" in rel.split("/")[:-1]
 
 
-def advise(inputs: AdviceInputs) -> list[Suggestion]:
+def advise(ctx: Context) -> list[Suggestion]:
     """Every suggestion for this image, largest saving first; no inode is claimed twice."""
-    return _Advisor(inputs).run()
+    return _Advisor(ctx).run()
+
+
+class AdviceAnalyzer:
+    """Reads everything the analyzers before it set (distributions, site-packages, caches,
+    bytecode health); sets `suggestions`. Runs last."""
+
+    metadata = (DPKG_LISTS,)  # the build toolchain is what dpkg lists
+
+    def run(self, ctx: Context) -> None:
+        ctx.suggestions = advise(ctx)

@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 
-from pyimgsize.analyzers.context import Context
+from pyimgsize.analyzers.context import Context, FoundCache
 from pyimgsize.fs.index import DPKG_LISTS, FileIndex, InodeSet
 from pyimgsize.fs.merge import Dir, File, MergedFS
 from pyimgsize.paths import normalize
@@ -35,13 +34,6 @@ _UV_BUCKET = re.compile(
     r"environments|python|binaries|osv)-v\d+$"
 )
 _UV_CORE = re.compile(r"^(archive|wheels|sdists|simple|built-wheels)-v\d+$")
-
-
-@dataclass
-class FoundCache:
-    path: str
-    kind: CacheKind
-    paths: list[str] = field(default_factory=list)
 
 
 def kind_by_layout(names: Collection[str]) -> CacheKind | None:
@@ -126,8 +118,9 @@ def find_caches(
     return chosen
 
 
-def dead_cache_prefixes(dead_paths: Iterable[str], fs: MergedFS) -> tuple[str, ...]:
-    """`<dir>/` of every cache recognisable by its layout among deleted or shadowed files.
+def dead_cache_dirs(dead_paths: Iterable[str], fs: MergedFS) -> dict[str, CacheKind]:
+    """`<dir>/` -> kind of every cache recognisable by its layout among deleted or shadowed
+    files.
 
     A cache created and removed in later layers (`uv pip install --cache-dir /build/uv ...`
     then `rm -rf /build/uv`) is no longer in the final view; its layout is read from the paths
@@ -138,13 +131,19 @@ def dead_cache_prefixes(dead_paths: Iterable[str], fs: MergedFS) -> tuple[str, .
         parts = path.split("/")
         for i in range(1, len(parts)):
             children["/".join(parts[:i])].add(parts[i])
-    out: list[str] = []
+    out: dict[str, CacheKind] = {}
     for d, names in children.items():
         hit = fs.lookup(d)
         visible = hit[1].children.keys() if hit is not None and isinstance(hit[1], Dir) else ()
-        if kind_by_layout(names.union(visible)) is not None:
-            out.append(f"{d}/")
-    return tuple(sorted(out))
+        kind = kind_by_layout(names.union(visible))
+        if kind is not None:
+            out[f"{d}/"] = kind
+    return dict(sorted(out.items()))
+
+
+def dead_cache_prefixes(dead_paths: Iterable[str], fs: MergedFS) -> tuple[str, ...]:
+    """`<dir>/` of every cache recognisable by its layout among deleted or shadowed files."""
+    return tuple(dead_cache_dirs(dead_paths, fs))
 
 
 def _exclusive_bytes(found: FoundCache, inodes: InodeSet, index: FileIndex) -> int:
@@ -169,6 +168,7 @@ class CachesAnalyzer:
 
     def run(self, ctx: Context) -> None:
         found = find_caches(ctx.fs, ctx.index, ctx.env, ctx.owners)
+        ctx.cache_files = found
         sets: list[InodeSet] = []
         for c in found:
             inodes = InodeSet.of(c.paths, ctx.index)
@@ -189,8 +189,10 @@ class CachesAnalyzer:
             for inode in stored
             if inode.links == 0 and inode.dead_path
         ]
-        ctx.dead_cache_prefixes = (
-            tuple(f"{c.path}/" for c in found if c.kind != "wheel")
-            + dead_cache_prefixes(dead_paths, ctx.fs)
-            + tuple(f"{d}/" for d, _kind in configured_cache_dirs(ctx.env))
-        )
+        kinds: dict[str, CacheKind] = {f"{c.path}/": c.kind for c in found if c.kind != "wheel"}
+        for prefix, kind in dead_cache_dirs(dead_paths, ctx.fs).items():
+            kinds.setdefault(prefix, kind)
+        for d, kind in configured_cache_dirs(ctx.env):
+            kinds.setdefault(f"{d}/", kind)
+        ctx.dead_cache_kinds = kinds
+        ctx.dead_cache_prefixes = tuple(kinds)

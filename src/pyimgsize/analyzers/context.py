@@ -17,12 +17,23 @@ from pyimgsize.fs.merge import MergedFS
 from pyimgsize.report import (
     BytecodeHealth,
     Cache,
+    CacheKind,
     ImageInfo,
     Layer,
     Package,
     SitePackages,
+    Suggestion,
 )
 from pyimgsize.sources.base import LoadedImage
+
+
+@dataclass
+class FoundCache:
+    """A cache directory (or one stray wheel) and the regular files below it."""
+
+    path: str
+    kind: CacheKind
+    paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +68,10 @@ class Context:
     cache_inodes: InodeSet = field(default_factory=InodeSet)
     dead_cache_prefixes: tuple[str, ...] = ()
     """`<dir>/` of every cache directory, visible, configured, or recognised among dead bytes."""
+    dead_cache_kinds: dict[str, CacheKind] = field(default_factory=dict)
+    """The same directories, each with its cache kind."""
+    cache_files: list[FoundCache] = field(default_factory=list)
+    """Each cache and stray wheel with its files (paths as the final view has them)."""
 
     # LayersAnalyzer
     layers: list[Layer] = field(default_factory=list)
@@ -65,3 +80,6 @@ class Context:
     # BytecodeAnalyzer
     bytecode: BytecodeHealth = field(default_factory=BytecodeHealth)
     bytecode_inodes: InodeSet = field(default_factory=InodeSet)
+
+    # AdviceAnalyzer
+    suggestions: list[Suggestion] = field(default_factory=list)

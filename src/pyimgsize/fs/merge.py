@@ -29,7 +29,7 @@ from pyimgsize.paths import join
 class Inode:
     """File data stored once by one layer; `links` counts the visible paths sharing it."""
 
-    __slots__ = ("data", "dead_path", "layer", "links", "size")
+    __slots__ = ("data", "dead_layer", "dead_path", "layer", "links", "size")
 
     def __init__(self, size: int, layer: int, data: bytes | None) -> None:
         self.size = size
@@ -37,6 +37,7 @@ class Inode:
         self.links = 0
         self.data = data
         self.dead_path: str | None = None
+        self.dead_layer: int | None = None  # the layer that removed its last visible path
 
 
 class Dir:
@@ -83,11 +84,13 @@ class MergedFS:
     # directories this layer has reached, by path, so an entry finds its parent in one lookup;
     # any removal may detach some of them, so removals clear it
     _dirs: dict[str, Dir] = field(default_factory=dict, repr=False)
+    _applying: int = field(default=-1, repr=False)
 
     # --- building -------------------------------------------------------------------------
 
     def apply(self, layer: LayerData) -> None:
         index = len(self.inodes_by_layer)
+        self._applying = index
         self._dirs.clear()
         stored: list[Inode] = []
         self.inodes_by_layer.append(stored)
@@ -211,6 +214,7 @@ class MergedFS:
                 n.inode.links -= 1
                 if n.inode.links == 0:
                     n.inode.dead_path = p
+                    n.inode.dead_layer = self._applying
             elif isinstance(n, Dir):
                 stack.extend((c, join(p, k)) for k, c in n.children.items())
 

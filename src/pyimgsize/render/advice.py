@@ -71,14 +71,16 @@ def _files(s: Suggestion, code: Callable[[str], str]) -> str:
 def _detail_lines(
     s: Suggestion, layers: Sequence[Layer], code: Callable[[str], str]
 ) -> list[tuple[str, str]]:
-    lines = [("fix", fix(s, layers, code=code))]
+    where = [int(i) for i in s.layers]
+    lines = [("fix", fix(s.fix, layers, where=where, code=code))]
     cost = tradeoff(s)
     if cost is not None:
         lines.append(("trade-off", cost))
     if s.packages:
         names = s.packages[:MAX_PACKAGES]
         extra = len(s.packages) - len(names)
-        lines.append(("packages", ", ".join(names) + (f" {ELLIPSIS} {extra} more" if extra else "")))
+        more = f" {ELLIPSIS} {extra} more" if extra else ""
+        lines.append(("packages", ", ".join(names) + more))
     if s.files:
         lines.append(("largest", _files(s, code)))
     return lines
@@ -89,9 +91,8 @@ def suggestions_table(suggestions: Sequence[Suggestion], *, top: int = INSPECT_T
     if not suggestions:
         return f"Suggestions: none ({NOTHING[len('Nothing to suggest: ') :]})"
     shown = suggestions[:top] if top > 0 else suggestions
-    title_line = f"Suggestions (top {len(shown)} of {len(suggestions)}; `pyimgsize advise` words each fix)"
-    if len(shown) == len(suggestions):
-        title_line = f"Suggestions ({len(suggestions)}; `pyimgsize advise` words each fix)"
+    scope = f"top {len(shown)} of " if len(shown) < len(suggestions) else ""
+    title_line = f"Suggestions ({scope}{len(suggestions)}; `pyimgsize advise` words each fix)"
     table = make_table(_HEADERS, _rows(shown), right=(0, 1))
     total = format_bytes(sum(s.saves_bytes for s in suggestions))
     return f"{title_line}\n{table}\n  together: {total}"

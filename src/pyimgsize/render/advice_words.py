@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import assert_never
 
 from pyimgsize.render.common import layer_label
-from pyimgsize.report import Layer, Suggestion, SuggestionId, Tradeoff
+from pyimgsize.report import Fix, Layer, Suggestion, SuggestionId, Tradeoff
 from pyimgsize.units import format_bytes
 
 TITLES: dict[SuggestionId, str] = {
@@ -42,13 +42,14 @@ TRADEOFFS: dict[Tradeoff, str] = {
     "apt-dependencies": "a Debian package may depend on the removed copy",
 }
 
-_NO_CACHE = {
-    "pip": "install with `pip install --no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`), or keep "
-    "the cache out of the layer with `RUN --mount=type=cache,target=/root/.cache/pip`",
-    "uv": "set `ENV UV_NO_CACHE=1` (or `uv pip install --no-cache`), or use a cache mount "
-    "(`RUN --mount=type=cache,target=/root/.cache/uv`) with `ENV UV_LINK_MODE=copy`",
-    "poetry": "install with `poetry install --no-cache`, or delete `POETRY_CACHE_DIR` in the "
-    "same RUN",
+_NO_CACHE: dict[str, str] = {
+    "pip-no-cache-dir": "install with `pip install --no-cache-dir` (or "
+    "`ENV PIP_NO_CACHE_DIR=1`), or keep the cache out of the layer with "
+    "`RUN --mount=type=cache,target=/root/.cache/pip`",
+    "uv-no-cache": "set `ENV UV_NO_CACHE=1` (or `uv pip install --no-cache`), or use a cache "
+    "mount (`RUN --mount=type=cache,target=/root/.cache/uv`) with `ENV UV_LINK_MODE=copy`",
+    "poetry-no-cache": "install with `poetry install --no-cache`, or delete `POETRY_CACHE_DIR` "
+    "in the same RUN",
 }
 
 _NO_COMPILE = {
@@ -89,20 +90,24 @@ def layer_names(
 
 
 def fix(
-    s: Suggestion,
-    layers: Sequence[Layer],
+    f: Fix,
+    layers: Sequence[Layer] = (),
     *,
+    where: Sequence[int] | None = None,
     width: int = 50,
     code: Callable[[str], str] = _plain,
 ) -> str:
-    """The Dockerfile change, in one sentence (or two), for this suggestion's facts. Layer
-    labels (the image's own instructions) go through `code` (markdown wraps them)."""
-    f = s.fix
-    where = layer_names([int(i) for i in s.layers], layers, width=width, code=code)
+    """The Dockerfile change, in one sentence (or two), for a suggestion's fix facts.
+
+    `where` are the layers holding the bytes (default: `f.layer`); with the report's `layers`
+    they are named by their instruction, else by index. Layer labels and paths (the image's
+    own text) go through `code` (markdown wraps them)."""
+    held = list(where) if where is not None else ([] if f.layer is None else [f.layer])
+    at = layer_names(held, layers, width=width, code=code)
     changed = layer_names(f.changed_by, layers, width=width, code=code) if f.changed_by else ""
     match f.kind:
-        case "no-cache":
-            text = _NO_CACHE.get(f.installer or "", _NO_CACHE["pip"])
+        case "pip-no-cache-dir" | "uv-no-cache" | "poetry-no-cache":
+            text = _NO_CACHE[f.kind]
             if changed:
                 text += f"; deleting it later ({changed}) does not shrink what is shipped"
             if f.linked_bytes:
@@ -112,14 +117,14 @@ def fix(
                 )
             return text
         case "delete-in-same-run":
-            text = f"delete them in the RUN that writes them ({where})"
+            text = f"delete them in the RUN that writes them ({at})"
             if changed:
                 text += f", not later ({changed}): a later delete ships them all the same"
             return text
-        case "build-stage":
+        case "multi-stage":
             what = "a COPY/ADD" if f.written_by == "copy" else "the base image"
             text = (
-                f"they come from {what} ({where}): install in a build stage and copy only the "
+                f"they come from {what} ({at}): install in a build stage and copy only the "
                 "result (`COPY --from=build /opt/venv /opt/venv`), or bind-mount them for the "
                 "RUN that needs them (`RUN --mount=type=bind,...`)"
             )
@@ -128,8 +133,8 @@ def fix(
             return text
         case "same-layer-attributes":
             return (
-                f"set owner and mode where the files are written (`COPY --chown=... "
-                f"--chmod=...`, or chown in the same RUN): {where} stores them all again"
+                "set owner and mode where the files are written (`COPY --chown=... "
+                f"--chmod=...`, or chown in the same RUN): {at} stores them all again"
             )
         case "no-compile":
             return _NO_COMPILE.get(f.installer or "", _NO_COMPILE["pip"])
@@ -161,13 +166,23 @@ def fix(
                 "delete headers and static libraries in the RUN that installs them (`find "
                 f"{site} -type f \\( -name '*.h' -o -name '*.a' \\) -delete`)"
             )
-        case "uninstall-shadowed":
+        case "single-environment":
             paths = ", ".join(code(p) for p in f.paths)
             return f"uninstall the copies nothing imports (in {paths}): another directory wins"
+        case (
+            "runtime-deps-only"
+            | "no-stray-wheels"
+            | "no-cache-write"
+            | "review-growth"
+            | "slim-package"
+        ):
+            raise ValueError(f"{f.kind} is a check rule's fix, never a suggestion's")
         case _:
             assert_never(f.kind)
 
 
-def remedy(s: Suggestion, layers: Sequence[Layer]) -> str:
-    """One line for check: what to change and what it saves."""
-    return f"{fix(s, layers)} (saves {format_bytes(s.saves_bytes)}, {s.confidence})"
+def remedy(f: Fix) -> str:
+    """check's remedy for a fix that comes from a suggestion: the same words as advise, and
+    what it saves (`bytes`), so a rule's remedy never promises more than the fix removes."""
+    saves = f" (saves {format_bytes(f.bytes)})" if f.bytes is not None else ""
+    return f"{fix(f)}{saves}"

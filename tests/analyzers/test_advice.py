@@ -14,7 +14,7 @@ from fixtures import File, Image, Layer, Whiteout, dist
 from pyimgsize.analyzers.advice import EVIDENCE_CAP, written_by
 from pyimgsize.report import InspectReport, Suggestion, SuggestionId
 from tests.pyimages import PYTHON311, files_of, inspect_image, size
-from tests.test_caches import uv_install_hardlinked, walk_order
+from tests.analyzers.test_caches import uv_install_hardlinked, walk_order
 
 VENV = "opt/venv"
 VENV_SITE = f"{VENV}/lib/python3.11/site-packages"
@@ -153,9 +153,9 @@ def test_every_id_with_its_exact_bytes(tmp_path: Path) -> None:
         return size(files_of(numpy, lambda f: pred(f.path)))
 
     expected = {
-        ("pip-cache", "no-cache"): {"2": 60_700},
-        ("poetry-cache", "no-cache"): {"2": 4_000},
-        ("stray-wheels", "build-stage"): {"1": 70_000},
+        ("pip-cache", "pip-no-cache-dir"): {"2": 60_700},
+        ("poetry-cache", "poetry-no-cache"): {"2": 4_000},
+        ("stray-wheels", "multi-stage"): {"1": 70_000},
         ("foreign-bytecode", "drop-foreign-bytecode"): {"2": 2222},
         ("bytecode", "no-compile"): {"2": numpy_size(lambda p: p.endswith(".pyc"))},
         ("installer-in-venv", "venv-without-installer"): {"2": size(parts["pip"])},
@@ -166,7 +166,7 @@ def test_every_id_with_its_exact_bytes(tmp_path: Path) -> None:
             "2": numpy_size(lambda p: p.endswith((".h", ".a")))
         },
         # the user site wins: the /usr/local copy is never imported
-        ("duplicate-distribution", "uninstall-shadowed"): {"3": size(parts["dup_local"])},
+        ("duplicate-distribution", "single-environment"): {"3": size(parts["dup_local"])},
         # gcc-12 and a -dev package; gcc-12-base is a runtime library's base, not a compiler
         ("build-toolchain", "purge-build-toolchain"): {"0": 1_003_000},
     }
@@ -179,9 +179,9 @@ def test_every_id_with_its_exact_bytes(tmp_path: Path) -> None:
         "foreign-bytecode",
         "bytecode",
     }
-    assert got[("pip-cache", "no-cache")].fix.installer == "pip"
-    assert got[("poetry-cache", "no-cache")].fix.installer == "poetry"
-    assert got[("pip-cache", "no-cache")].fix.paths == ["/root/.cache/pip"]
+    assert got[("pip-cache", "pip-no-cache-dir")].fix.installer == "pip"
+    assert got[("poetry-cache", "poetry-no-cache")].fix.installer == "poetry"
+    assert got[("pip-cache", "pip-no-cache-dir")].fix.paths == ["/root/.cache/pip"]
     assert got[("bytecode", "no-compile")].fix.installer == "pip"
     assert got[("bytecode", "no-compile")].tradeoff == "first-import-compiles"
     assert got[("bytecode", "no-compile")].packages == ["numpy"]
@@ -190,7 +190,7 @@ def test_every_id_with_its_exact_bytes(tmp_path: Path) -> None:
         "gcc-12",
         "libpython3.11-dev",
     ]
-    wheels = got[("stray-wheels", "build-stage")]
+    wheels = got[("stray-wheels", "multi-stage")]
     assert wheels.fix.written_by == "copy"
     assert wheels.fix.changed_by == [4]  # the later rm, which saves nothing shipped
     assert r.totals.dead_bytes == 70_000
