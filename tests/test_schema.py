@@ -18,6 +18,7 @@ import pytest
 from pyimgsize import schema
 from pyimgsize.report import (
     SCHEMA_VERSION,
+    AdviseReport,
     CheckReport,
     Contributor,
     DiffReport,
@@ -29,7 +30,7 @@ from pyimgsize.report import (
 )
 from pyimgsize.report import CategoryDelta as CatDelta
 from pyimgsize.report import Delta as D
-from tests.render.sample import no_python_report, python_report
+from tests.render.sample import advised_report, no_python_report, python_report
 
 DRIFT = "committed schema {name} is stale: run `python -m pyimgsize.schema` and commit the result"
 
@@ -141,7 +142,7 @@ def test_committed_schema_matches_models(name: str) -> None:
 
 def test_generated_schema_header() -> None:
     generated = schema.generate()
-    assert set(generated) == {"inspect", "diff", "check"}
+    assert set(generated) == {"inspect", "diff", "check", "advise"}
     for name, document in generated.items():
         assert document["$id"] == f"urn:pyimgsize:schema:{name}:{SCHEMA_VERSION}"
         assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -184,11 +185,15 @@ def _examples() -> list[tuple[str, dict[str, Any]]]:
         ("inspect", json.loads(no_python_report().model_dump_json())),
         ("diff", json.loads(diff_report().model_dump_json())),
         ("check", json.loads(check_report().model_dump_json())),
+        ("inspect", json.loads(advised_report().model_dump_json())),
+        ("advise", json.loads(AdviseReport.from_inspect(advised_report()).model_dump_json())),
     ]
 
 
 @pytest.mark.parametrize(
-    ("name", "document"), _examples(), ids=["inspect", "no-python", "diff", "check"]
+    ("name", "document"),
+    _examples(),
+    ids=["inspect", "no-python", "diff", "check", "inspect-suggestions", "advise"],
 )
 def test_example_reports_validate(name: str, document: dict[str, Any]) -> None:
     _validator(name).validate(document)
@@ -206,6 +211,8 @@ def test_example_reports_validate(name: str, document: dict[str, Any]) -> None:
         ("diff", ("layers", 0, "match")),
         ("check", ("passed",)),
         ("check", ("rules", 0, "status")),
+        ("advise", ("suggestions", 0, "saves_bytes")),
+        ("advise", ("suggestions", 0, "fix", "kind")),
     ],
 )
 def test_missing_required_field_does_not_validate(name: str, drop: tuple[str | int, ...]) -> None:

@@ -1,6 +1,6 @@
 """The JSON Schemas of the wire contract (design.md §4), generated from the pydantic models.
 
-`generate()` builds one schema per report (`inspect`, `diff`, `check`) from
+`generate()` builds one schema per report (`inspect`, `diff`, `check`, `advise`) from
 `model_json_schema(mode="serialization")`, i.e. the shape `--format json` writes. The
 generated files are committed as package data in `pyimgsize/schema/<name>.schema.json`, so
 consumers can validate reports without pyimgsize; `tests/test_schema.py` fails when the
@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pyimgsize.report import SCHEMA_VERSION, CheckReport, DiffReport, InspectReport
+from pyimgsize.report import SCHEMA_VERSION, AdviseReport, CheckReport, DiffReport, InspectReport
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 """Where the committed schema files live (package data: `schema/*.json`)."""
@@ -36,6 +36,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "inspect": InspectReport,
     "diff": DiffReport,
     "check": CheckReport,
+    "advise": AdviseReport,
 }
 """Report name (the command that writes it) -> wire model."""
 
@@ -43,6 +44,7 @@ _COMMANDS = {
     "inspect": "pyimgsize inspect IMAGE --format json",
     "diff": "pyimgsize diff A B --format json",
     "check": "pyimgsize check IMAGE --budget FILE --format json",
+    "advise": "pyimgsize advise IMAGE --format json",
 }
 
 

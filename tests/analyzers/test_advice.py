@@ -13,8 +13,8 @@ from pathlib import Path
 from fixtures import File, Image, Layer, Whiteout, dist
 from pyimgsize.analyzers.advice import EVIDENCE_CAP, written_by
 from pyimgsize.report import InspectReport, Suggestion, SuggestionId
-from tests.pyimages import PYTHON311, files_of, inspect_image, size
 from tests.analyzers.test_caches import uv_install_hardlinked, walk_order
+from tests.pyimages import PYTHON311, files_of, inspect_image, size
 
 VENV = "opt/venv"
 VENV_SITE = f"{VENV}/lib/python3.11/site-packages"
@@ -123,9 +123,7 @@ def _rich_image() -> tuple[Image, dict[str, list[File]]]:
         Layer([*PYTHON311, *toolchain], created_by="ADD rootfs.tar /"),
         Layer(wheelhouse, created_by="/bin/sh -c #(nop) COPY dir:abc in /wheels"),
         Layer(
-            walk_order(
-                [File(f"{VENV}/pyvenv.cfg", size=100), *numpy, *pip, *foreign, *cache]
-            ),
+            walk_order([File(f"{VENV}/pyvenv.cfg", size=100), *numpy, *pip, *foreign, *cache]),
             created_by="/bin/sh -c python3 -m venv /opt/venv && pip install numpy",
         ),
         Layer(walk_order([*dup_local, *dup_user]), created_by="/bin/sh -c pip install attrs"),
@@ -261,5 +259,3 @@ def test_written_by_reads_every_builder() -> None:
     assert written_by("COPY /src /app # buildkit", 3) == "copy"
     assert written_by(None, 0) == "base"
     assert written_by("", 2) == "other"
-
-

@@ -147,7 +147,8 @@ def test_over_budget_exits_1_with_exact_numbers(
         "/root/.cache/pip (pip) 15.0 kB"
     )
     assert cache.remedy is not None
-    assert cache.remedy.startswith("pip install --no-cache-dir")
+    assert cache.remedy.startswith("install with `pip install --no-cache-dir`")
+    assert cache.remedy.endswith("(saves 15.0 kB)")  # the advise suggestion's own words
     pandas_rule = got["packages.pandas"]
     assert [(c.name, c.bytes) for c in pandas_rule.contributors][:2] == [
         ("native", 20_000),
@@ -427,7 +428,7 @@ def test_every_format_through_the_cli(
     assert code == 1
     assert out.startswith("## ❌ pyimgsize check FAILED: 2 of 7 rules fail, 2 skipped\n")
     assert "| `max_cache`" in out
-    assert "\nFix: pip install --no-cache-dir" in out
+    assert "\nFix: install with \\`pip install --no-cache-dir\\`" in out
 
     code, out, _err = run(capsys, "check", fat, "-f", "junit")
     assert code == 1

@@ -107,8 +107,12 @@ def _applied(advice: Json, twin: Twin) -> list[Json]:
 def _record_pyc_row_bytes(e2e: E2E, twin: Twin, names: list[str]) -> int:
     """RECORD bytes --no-compile does not write (the rows naming .pyc), from the truth; and
     proof that they are the whole RECORD difference of those distributions."""
-    waste = {d["name"]: d for d in e2e.truth(twin.waste)["packages"] if d["site_packages"] == VENV_SITE}
-    fixed = {d["name"]: d for d in e2e.truth(twin.fixed)["packages"] if d["site_packages"] == VENV_SITE}
+    waste = {
+        d["name"]: d for d in e2e.truth(twin.waste)["packages"] if d["site_packages"] == VENV_SITE
+    }
+    fixed = {
+        d["name"]: d for d in e2e.truth(twin.fixed)["packages"] if d["site_packages"] == VENV_SITE
+    }
     rows = 0
     for name in names:
         delta = waste[name]["metadata_files"]["RECORD"] - fixed[name]["metadata_files"]["RECORD"]

@@ -73,6 +73,7 @@ UNPACKED_WHEEL = "certifi-2026.10.18-py3-none-any.whl"
 def requirements(variant: str) -> tuple[str, ...]:
     return REQ_PURE if variant in SMALL_VARIANTS else REQUIREMENTS
 
+
 cases = pytest.mark.parametrize(
     ("variant", "source"), [(v, s) for v in VARIANTS for s in SOURCES], ids=str
 )

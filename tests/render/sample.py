@@ -21,12 +21,15 @@ from pyimgsize.report import (
     Cache,
     Categories,
     DeadCategories,
+    Evidence,
+    Fix,
     ImageInfo,
     InspectReport,
     Layer,
     Package,
     Problem,
     SitePackages,
+    Suggestion,
     Totals,
 )
 
@@ -372,3 +375,83 @@ def many_problems_report(n: int = 27) -> InspectReport:
         for i in range(n)
     ]
     return report.model_copy(update={"problems": problems})
+
+
+def suggestions() -> list[Suggestion]:
+    """What advise finds in the application image: pip's cache deleted in a later layer, uv's
+    cache hardlinked into the venv, the app wheel COPY'd in, and pip's bytecode."""
+    bytecode = sum(p.categories.bytecode for p in _packages() if p.installer == "pip")
+    return [
+        Suggestion(
+            id="pip-cache",
+            saves_bytes=_PIP_CACHE,
+            layers={"2": _PIP_CACHE},
+            confidence="exact",
+            evidence=[
+                Evidence(path="/root/.cache/pip/http-v2/5/1/a/51a2.body", bytes=17_201_334, layer=2)
+            ],
+            files=212,
+            fix=Fix(
+                kind="pip-no-cache-dir",
+                installer="pip",
+                env={"PIP_NO_CACHE_DIR": "1"},
+                flags=["--no-cache-dir"],
+                paths=["/root/.cache/pip"],
+                layer=2,
+                suggestion="pip-cache",
+                written_by="run",
+                changed_by=[5],
+            ),
+        ),
+        Suggestion(
+            id="bytecode",
+            saves_bytes=bytecode,
+            layers={"2": bytecode},
+            confidence="exact",
+            packages=sorted({p.name for p in _packages() if p.installer == "pip"}),
+            files=1_804,
+            fix=Fix(
+                kind="no-compile",
+                installer="pip",
+                flags=["--no-compile"],
+                layer=2,
+                suggestion="bytecode",
+                written_by="run",
+            ),
+            tradeoff="first-import-compiles",
+        ),
+        Suggestion(
+            id="uv-cache",
+            saves_bytes=_UV_CACHE - _UV_LINKED,
+            layers={"4": _UV_CACHE - _UV_LINKED},
+            confidence="exact",
+            files=120,
+            fix=Fix(
+                kind="uv-no-cache",
+                installer="uv",
+                env={"UV_NO_CACHE": "1"},
+                flags=["--no-cache"],
+                paths=["/root/.cache/uv"],
+                layer=4,
+                suggestion="uv-cache",
+                written_by="run",
+                linked_bytes=_UV_LINKED,
+            ),
+        ),
+        Suggestion(
+            id="stray-wheels",
+            saves_bytes=_WHEEL,
+            layers={"6": _WHEEL},
+            confidence="exact",
+            evidence=[Evidence(path="/tmp/app-1.4.0-py3-none-any.whl", bytes=_WHEEL, layer=6)],
+            files=1,
+            fix=Fix(kind="multi-stage", layer=6, suggestion="stray-wheels", written_by="copy"),
+        ),
+    ]
+
+
+def advised_report() -> InspectReport:
+    """The application image with its suggestions."""
+    report = python_report()
+    ordered = sorted(suggestions(), key=lambda s: -s.saves_bytes)
+    return report.model_copy(update={"suggestions": ordered})

@@ -12,9 +12,9 @@ Everything here is data: measured numbers, contributors and fixes with their fac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, get_args
 
 from pyimgsize.names import normalize_name
 from pyimgsize.report import (
@@ -24,6 +24,7 @@ from pyimgsize.report import (
     InspectReport,
     Layer,
     Package,
+    SuggestionId,
     Unit,
 )
 
@@ -161,6 +162,31 @@ def no_compile(installer: str, package: str | None = None) -> Fix:
     return Fix(kind="no-compile", installer="pip", flags=["--no-compile"], package=package)
 
 
+def suggested_fix(m: Measured, ids: Collection[SuggestionId], *, dead: bool = False) -> Fix | None:
+    """The fix of the largest of the report's suggestions with one of `ids` (design.md §8),
+    carrying what it saves as `bytes`: check's remedies and `advise` share one source. With
+    `dead`, only suggestions about bytes a later layer deleted or stored again. None when
+    the report has no such suggestion (a report saved before suggestions existed)."""
+    for s in m.report.suggestions:  # largest first
+        if s.id not in ids:
+            continue
+        if dead and not s.fix.changed_by:
+            continue
+        return s.fix.model_copy(update={"bytes": s.saves_bytes})
+    return None
+
+
+CACHE_SUGGESTIONS: Final[frozenset[SuggestionId]] = frozenset(
+    {"pip-cache", "uv-cache", "poetry-cache", "stray-wheels"}
+)
+DEAD_SUGGESTIONS: Final[frozenset[SuggestionId]] = CACHE_SUGGESTIONS | {
+    "deleted-later",
+    "rewritten-unchanged",
+}
+BYTECODE_SUGGESTIONS: Final[frozenset[SuggestionId]] = frozenset({"bytecode", "foreign-bytecode"})
+ALL_SUGGESTIONS: Final[frozenset[SuggestionId]] = frozenset(get_args(SuggestionId))
+
+
 # --- the rules' measurements -------------------------------------------------------------------
 
 
@@ -173,6 +199,9 @@ def _layers_contributors(m: Measured) -> list[Contributor]:
 
 
 def _layers_fix(m: Measured) -> Fix:
+    suggested = suggested_fix(m, ALL_SUGGESTIONS)
+    if suggested is not None:
+        return suggested
     image = m.report.image
     dead = image.layer_bytes - image.bytes
     if dead > 0 and dead >= image.layer_bytes - m.limit:
@@ -214,6 +243,9 @@ def _cache_contributors(m: Measured) -> list[Contributor]:
 
 
 def _cache_fix(m: Measured) -> Fix:
+    suggested = suggested_fix(m, CACHE_SUGGESTIONS)
+    if suggested is not None:
+        return suggested
     by_kind: dict[str, int] = {}
     for cache in m.report.caches:
         by_kind[cache.kind] = by_kind.get(cache.kind, 0) + cache.bytes
@@ -258,6 +290,9 @@ def _dead_contributors(m: Measured) -> list[Contributor]:
 
 
 def _dead_fix(m: Measured) -> Fix:
+    suggested = suggested_fix(m, DEAD_SUGGESTIONS, dead=True)
+    if suggested is not None:
+        return suggested
     cache_dead = sum(lay.dead_categories.cache for lay in m.report.layers)
     if cache_dead * 2 > m.report.totals.dead_bytes:
         return Fix(kind="no-cache-write")
@@ -362,7 +397,10 @@ RULES: Final[tuple[Rule, ...]] = (
         needs_baseline=False,
         measure=lambda m: m.report.totals.bytecode_bytes,
         contributors=_bytecode_contributors,
-        fix=lambda m: no_compile(bytecode_installer(m.report.packages)),
+        fix=lambda m: (
+            suggested_fix(m, BYTECODE_SUGGESTIONS)
+            or no_compile(bytecode_installer(m.report.packages))
+        ),
         help="Cap .pyc/.pyo bytes.",
         description="Caps totals.bytecode_bytes.",
     ),

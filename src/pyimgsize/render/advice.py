@@ -1,4 +1,5 @@
-"""`advise` as a terminal table or markdown, and the "Suggestions" section of `inspect`.
+"""`advise` as a terminal table or markdown (inspect's "Suggestions" section is in
+`render.table` / `render.markdown`, from the same rows).
 
 The advise report: one summary line (how many suggestions, what they save together, of the
 shipped bytes, exact and heuristic parts), a table (saving, confidence, what, layers), then one
@@ -12,14 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import assert_never
 
-from pyimgsize.render import OutputFormat
-from pyimgsize.render.advice_words import fix, title, tradeoff
-from pyimgsize.render.common import ELLIPSIS, make_table, md_code, md_escape, percent, truncate
+from pyimgsize.render.advice_words import ROW_HEADERS, fix, rows, title, tradeoff
+from pyimgsize.render.common import (
+    ELLIPSIS,
+    count,
+    layer_label,
+    make_table,
+    md_code,
+    md_escape,
+    percent,
+    truncate,
+)
+from pyimgsize.render.options import OutputFormat
 from pyimgsize.report import AdviseReport, Layer, Suggestion
 from pyimgsize.units import format_bytes
 
 NOTHING = "Nothing to suggest: no cache, stray wheel, dead byte or removable file found"
-INSPECT_TOP = 5
 MAX_PACKAGES = 8
 MAX_EVIDENCE = 3
 
@@ -36,35 +45,16 @@ def _summary(suggestions: Sequence[Suggestion], layer_bytes: int) -> str:
     )
 
 
-def _layers_cell(s: Suggestion) -> str:
-    return ", ".join(s.layers)
-
-
-def _rows(suggestions: Sequence[Suggestion]) -> list[list[str]]:
-    return [
-        [
-            str(n),
-            format_bytes(s.saves_bytes),
-            s.confidence,
-            s.id,
-            title(s),
-            _layers_cell(s),
-        ]
-        for n, s in enumerate(suggestions, 1)
-    ]
-
-
-_HEADERS = ["#", "saves", "confidence", "id", "what", "layers"]
-
-
 def _files(s: Suggestion, code: Callable[[str], str]) -> str:
     shown = [
         f"{code(truncate(e.path, 90))} {format_bytes(e.bytes)} (layer {e.layer})"
         for e in s.evidence[:MAX_EVIDENCE]
     ]
     more = s.files - len(shown)
+    if not shown:
+        return f"{count(s.files)} files"
     if more > 0:
-        shown.append(f"{ELLIPSIS} {more} more")
+        shown.append(f"{ELLIPSIS} {count(more)} more")
     return "; ".join(shown)
 
 
@@ -72,7 +62,15 @@ def _detail_lines(
     s: Suggestion, layers: Sequence[Layer], code: Callable[[str], str]
 ) -> list[tuple[str, str]]:
     where = [int(i) for i in s.layers]
-    lines = [("fix", fix(s.fix, layers, where=where, code=code))]
+
+    def name(i: int) -> str:
+        if 0 <= i < len(layers):
+            return layer_label(i, layers[i].created_by, layers[i].comment, 50)
+        return f"layer {i}"
+
+    lines = [("fix", fix(s.fix, where=where, name=name, code=code))]
+    if s.files:
+        lines.append(("files", f"{count(s.files)} in {_layers_word(s)}"))
     cost = tradeoff(s)
     if cost is not None:
         lines.append(("trade-off", cost))
@@ -81,33 +79,14 @@ def _detail_lines(
         extra = len(s.packages) - len(names)
         more = f" {ELLIPSIS} {extra} more" if extra else ""
         lines.append(("packages", ", ".join(names) + more))
-    if s.files:
+    if s.evidence:
         lines.append(("largest", _files(s, code)))
     return lines
 
 
-def suggestions_table(suggestions: Sequence[Suggestion], *, top: int = INSPECT_TOP) -> str:
-    """inspect's "Suggestions" section: the top rows and the total of all of them."""
-    if not suggestions:
-        return f"Suggestions: none ({NOTHING[len('Nothing to suggest: ') :]})"
-    shown = suggestions[:top] if top > 0 else suggestions
-    scope = f"top {len(shown)} of " if len(shown) < len(suggestions) else ""
-    title_line = f"Suggestions ({scope}{len(suggestions)}; `pyimgsize advise` words each fix)"
-    table = make_table(_HEADERS, _rows(shown), right=(0, 1))
-    total = format_bytes(sum(s.saves_bytes for s in suggestions))
-    return f"{title_line}\n{table}\n  together: {total}"
-
-
-def suggestions_markdown(suggestions: Sequence[Suggestion], *, top: int = INSPECT_TOP) -> str:
-    if not suggestions:
-        return f"**Suggestions:** none. {md_escape(NOTHING)}."
-    shown = suggestions[:top] if top > 0 else suggestions
-    rows = [[*r[:3], md_code(r[3]), md_escape(r[4]), r[5]] for r in _rows(shown)]
-    table = make_table(_HEADERS, rows, right=(0, 1), tablefmt="pipe")
-    total = format_bytes(sum(s.saves_bytes for s in suggestions))
-    scope = f"top {len(shown)} of {len(suggestions)}" if len(shown) < len(suggestions) else ""
-    head = f"#### Suggestions{f' ({scope})' if scope else ''}: {total} together"
-    return f"{head}\n\n{table}\n\n<sub>`pyimgsize advise` words each fix.</sub>"
+def _layers_word(s: Suggestion) -> str:
+    noun = "layer" if len(s.layers) == 1 else "layers"
+    return f"{noun} {', '.join(s.layers)}"
 
 
 def render_advice_table(report: AdviseReport) -> str:
@@ -116,7 +95,7 @@ def render_advice_table(report: AdviseReport) -> str:
         return f"{head}\n  {NOTHING}."
     parts = [
         f"{head}\n  {_summary(report.suggestions, report.image.layer_bytes)}",
-        make_table(_HEADERS, _rows(report.suggestions), right=(0, 1)),
+        make_table(ROW_HEADERS, rows(report.suggestions), right=(0, 1)),
     ]
     for n, s in enumerate(report.suggestions, 1):
         lines = [f"{n}. {title(s)} [{s.id}]: saves {format_bytes(s.saves_bytes)} ({s.confidence})"]
@@ -130,8 +109,8 @@ def render_advice_markdown(report: AdviseReport) -> str:
     if not report.suggestions:
         return f"{head}\n\n{md_escape(NOTHING)}."
     summary = md_escape(_summary(report.suggestions, report.image.layer_bytes))
-    rows = [[*r[:3], md_code(r[3]), md_escape(r[4]), r[5]] for r in _rows(report.suggestions)]
-    parts = [head, summary, make_table(_HEADERS, rows, right=(0, 1), tablefmt="pipe")]
+    cells = [[*r[:3], md_code(r[3]), md_escape(r[4]), r[5]] for r in rows(report.suggestions)]
+    parts = [head, summary, make_table(ROW_HEADERS, cells, right=(0, 1), tablefmt="pipe")]
     for n, s in enumerate(report.suggestions, 1):
         lines = [
             f"**{n}. {md_escape(title(s))}** ({md_code(s.id)}): saves "

@@ -1,5 +1,7 @@
 """Words for suggestions (design.md §8): what each one is, the Dockerfile change, the trade-off.
 
+Imports nothing of `pyimgsize.render` (the inspect renderers and check's words import it).
+
 A suggestion is data (`pyimgsize.report.Suggestion`); this module is the only place that turns
 it into prose, shared by every format (table, markdown, check's remedies). The fix is worded
 for the installer that wrote the bytes (pip, uv, poetry; from INSTALLER or the cache kind) and
@@ -11,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import assert_never
 
-from pyimgsize.render.common import layer_label
-from pyimgsize.report import Fix, Layer, Suggestion, SuggestionId, Tradeoff
+from pyimgsize.report import Fix, Suggestion, SuggestionId, Tradeoff
 from pyimgsize.units import format_bytes
 
 TITLES: dict[SuggestionId, str] = {
@@ -72,39 +73,55 @@ def _plain(text: str) -> str:
     return text
 
 
+def layer_number(index: int) -> str:
+    """A layer named by its index alone (check's remedies have no layer list)."""
+    return f"layer {index}"
+
+
 def layer_names(
     indices: Sequence[int],
-    layers: Sequence[Layer],
     *,
-    width: int = 50,
+    name: Callable[[int], str] = layer_number,
     code: Callable[[str], str] = _plain,
 ) -> str:
-    """`layer 3: RUN pip install …; layer 4: …` (each label through `code`)."""
-    named = [
-        code(layer_label(i, layers[i].created_by, layers[i].comment, width))
-        if 0 <= i < len(layers)
-        else f"layer {i}"
-        for i in indices
+    """`layer 3: RUN pip install …; layer 4: …` (each label from `name`, through `code`)."""
+    return "; ".join(code(name(i)) for i in indices)
+
+
+def rows(suggestions: Sequence[Suggestion]) -> list[list[str]]:
+    """One table row per suggestion: #, saves, confidence, id, what, layers."""
+    return [
+        [
+            str(n),
+            format_bytes(s.saves_bytes),
+            s.confidence,
+            s.id,
+            title(s),
+            ", ".join(s.layers),
+        ]
+        for n, s in enumerate(suggestions, 1)
     ]
-    return "; ".join(named)
+
+
+ROW_HEADERS = ["#", "saves", "confidence", "id", "what", "layers"]
+"""The columns of `rows`."""
 
 
 def fix(
     f: Fix,
-    layers: Sequence[Layer] = (),
     *,
     where: Sequence[int] | None = None,
-    width: int = 50,
+    name: Callable[[int], str] = layer_number,
     code: Callable[[str], str] = _plain,
 ) -> str:
     """The Dockerfile change, in one sentence (or two), for a suggestion's fix facts.
 
-    `where` are the layers holding the bytes (default: `f.layer`); with the report's `layers`
-    they are named by their instruction, else by index. Layer labels and paths (the image's
-    own text) go through `code` (markdown wraps them)."""
+    `where` are the layers holding the bytes (default: `f.layer`), each named by `name` (the
+    advise renderer names the instruction). Layer labels and paths (the image's own text) go
+    through `code` (markdown wraps them)."""
     held = list(where) if where is not None else ([] if f.layer is None else [f.layer])
-    at = layer_names(held, layers, width=width, code=code)
-    changed = layer_names(f.changed_by, layers, width=width, code=code) if f.changed_by else ""
+    at = layer_names(held, name=name, code=code)
+    changed = layer_names(f.changed_by, name=name, code=code) if f.changed_by else ""
     match f.kind:
         case "pip-no-cache-dir" | "uv-no-cache" | "poetry-no-cache":
             text = _NO_CACHE[f.kind]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from pyimgsize.render.advice_words import remedy as suggestion_remedy
 from pyimgsize.render.common import layer_label
 from pyimgsize.report import CheckReport, Contributor, FixKind, ImageRef, RuleResult
 from pyimgsize.units import format_bytes
@@ -253,6 +254,11 @@ def _slim_package(rule: RuleResult) -> str:
     )
 
 
+def _suggested(rule: RuleResult) -> str:
+    assert rule.fix is not None
+    return suggestion_remedy(rule.fix)
+
+
 def _fixed(text: str) -> Callable[[RuleResult], str]:
     return lambda _rule: text
 
@@ -286,12 +292,24 @@ _REMEDIES: Final[dict[FixKind, Callable[[RuleResult], str]]] = {
     "review-growth": _review_growth,
     "single-environment": _single_environment,
     "slim-package": _slim_package,
+    # only suggestions make these (remedy_text words them through advice_words)
+    "same-layer-attributes": _suggested,
+    "drop-foreign-bytecode": _suggested,
+    "purge-build-toolchain": _suggested,
+    "venv-without-installer": _suggested,
+    "drop-tests": _suggested,
+    "drop-headers": _suggested,
 }
 
 
 def remedy_text(rule: RuleResult) -> str | None:
-    """What to do, in words, for a rule with a fix."""
-    return _REMEDIES[rule.fix.kind](rule) if rule.fix is not None else None
+    """What to do, in words, for a rule with a fix. A fix that comes from an advise
+    suggestion is worded as advise words it (one source of truth), with its saving."""
+    if rule.fix is None:
+        return None
+    if rule.fix.suggestion is not None:
+        return _suggested(rule)
+    return _REMEDIES[rule.fix.kind](rule)
 
 
 # --- the whole report --------------------------------------------------------------------------

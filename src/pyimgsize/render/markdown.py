@@ -9,6 +9,7 @@ are right-aligned. Every text cell is escaped; paths and instructions are code s
 
 from __future__ import annotations
 
+from pyimgsize.render.advice_words import ROW_HEADERS, rows as suggestion_rows
 from pyimgsize.render.common import (
     ELLIPSIS,
     bytes_or_dash,
@@ -26,7 +27,13 @@ from pyimgsize.render.common import (
 )
 from pyimgsize.render.options import SortKey
 from pyimgsize.render.problems import problem_text
-from pyimgsize.render.table import CREATED_BY_WIDTH, MAX_PROBLEMS, NO_PYTHON, bytecode_health_rows
+from pyimgsize.render.table import (
+    CREATED_BY_WIDTH,
+    MAX_PROBLEMS,
+    NO_PYTHON,
+    SUGGESTIONS_TOP,
+    bytecode_health_rows,
+)
 from pyimgsize.report import CATEGORIES, Categories, InspectReport
 from pyimgsize.units import format_bytes
 
@@ -180,6 +187,20 @@ def _problems(report: InspectReport, limit: int) -> str | None:
     return details(f"Problems ({len(problems)})", body)
 
 
+def _suggestions(report: InspectReport) -> str:
+    shown = report.suggestions[:SUGGESTIONS_TOP]
+    cells = [[*r[:3], md_code(r[3]), md_escape(r[4]), r[5]] for r in suggestion_rows(shown)]
+    table = make_table(ROW_HEADERS, cells, right=(0, 1), tablefmt="pipe")
+    total = format_bytes(sum(s.saves_bytes for s in report.suggestions))
+    scope = (
+        f" (top {len(shown)} of {len(report.suggestions)})"
+        if len(shown) < len(report.suggestions)
+        else ""
+    )
+    head = f"#### Suggestions{scope}: {total} together"
+    return f"{head}\n\n{table}\n\n<sub>`pyimgsize advise` words each fix.</sub>"
+
+
 def render_inspect_markdown(
     report: InspectReport,
     *,
@@ -198,6 +219,8 @@ def render_inspect_markdown(
     else:
         sections.append(f"**{NO_PYTHON}**")
     sections.append(_layers(report))
+    if report.suggestions:
+        sections.append(_suggestions(report))
     if report.python_found:
         sections.append(_site_packages(report))
     if report.python_found or report.caches:

@@ -9,6 +9,7 @@ The numbers follow design.md §2 and §3: "visible" is `image.bytes`, "shipped" 
 
 from __future__ import annotations
 
+from pyimgsize.render.advice_words import ROW_HEADERS, rows as suggestion_rows
 from pyimgsize.render.common import (
     ELLIPSIS,
     bytes_or_dash,
@@ -151,6 +152,19 @@ def _layers(report: InspectReport) -> str:
     return f"{title}\n" + make_table(headers, rows, right=right)
 
 
+SUGGESTIONS_TOP = 5
+
+
+def _suggestions(report: InspectReport) -> str:
+    """The top suggestions (`pyimgsize advise` words their fixes) and the total of all."""
+    shown = report.suggestions[:SUGGESTIONS_TOP]
+    scope = f"top {len(shown)} of " if len(shown) < len(report.suggestions) else ""
+    title = f"Suggestions ({scope}{len(report.suggestions)}; `pyimgsize advise` words each fix)"
+    table = make_table(ROW_HEADERS, suggestion_rows(shown), right=(0, 1))
+    total = format_bytes(sum(s.saves_bytes for s in report.suggestions))
+    return f"{title}\n{table}\n  together: {total}"
+
+
 def bytecode_health_rows(health: BytecodeHealth) -> list[list[str]]:
     """(check, files, bytes) rows for the bytecode buckets that are non-zero."""
     rows: list[list[str]] = []
@@ -203,5 +217,8 @@ def render_inspect_table(
         sections.append(NO_PYTHON)
     if report.python_found or report.caches:
         sections.append(_caches(report))
-    sections += [_layers(report), _bytecode(report), _problems(report, max_problems)]
+    sections += [_layers(report)]
+    if report.suggestions:
+        sections.append(_suggestions(report))
+    sections += [_bytecode(report), _problems(report, max_problems)]
     return "\n\n".join(s for s in sections if s is not None)
