@@ -19,20 +19,16 @@ from dataclasses import dataclass
 
 import pytest
 
+from pyimgsize.check.table import DEAD_SUGGESTIONS
+
 from .harness import E2E, Json, e2e_build, pyimgsize_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 
 VENV_SITE = "/opt/venv/lib/python3.11/site-packages"
 INSTALLER_DISTS = ("pip", "setuptools", "wheel")
-DEAD_IDS = (
-    "pip-cache",
-    "uv-cache",
-    "poetry-cache",
-    "stray-wheels",
-    "deleted-later",
-    "rewritten-unchanged",
-)
+# the suggestions whose bytes a later layer deleted or stored again (and the visible caches)
+DEAD_IDS = DEAD_SUGGESTIONS
 
 
 @dataclass(frozen=True)
