@@ -1,4 +1,4 @@
-"""Serve a directory of wheels over loopback HTTP, as a package index would, then go to the background.
+"""Serve a directory of wheels over loopback HTTP as a package index would, in the background.
 
     python3 serve-wheels.py DIRECTORY [PORT]
 
@@ -25,7 +25,7 @@ class CachingHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "max-age=3600")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 

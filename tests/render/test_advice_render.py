@@ -22,8 +22,8 @@ from pyimgsize.report import (
     Tradeoff,
 )
 from pyimgsize.units import format_bytes
+from tests.render.golden import check_golden
 from tests.render.sample import advised_report, python_report
-from tests.render.test_inspect_render import check_golden
 
 CHECK_ONLY = {
     "runtime-deps-only",

@@ -9,7 +9,8 @@ are right-aligned. Every text cell is escaped; paths and instructions are code s
 
 from __future__ import annotations
 
-from pyimgsize.render.advice_words import ROW_HEADERS, rows as suggestion_rows
+from pyimgsize.render.advice_words import ROW_HEADERS
+from pyimgsize.render.advice_words import rows as suggestion_rows
 from pyimgsize.render.common import (
     ELLIPSIS,
     bytes_or_dash,
