@@ -94,12 +94,20 @@ def advise(
     platform: str | None = None,
     pull: bool = False,
     progress: ProgressCallback | None = None,
+    insecure_registries: Sequence[str] = (),
 ) -> AdviseReport:
     """What to change in the Dockerfile of the image at `ref`, each fix with its measured
     saving (design.md §8). Reads the image exactly as `inspect()` does (same references and
     options, no file contents beyond inspect's); the suggestions are data, worded by
     `pyimgsize.render.advice`."""
-    report = inspect(ref, image=image, platform=platform, pull=pull, progress=progress)
+    report = inspect(
+        ref,
+        image=image,
+        platform=platform,
+        pull=pull,
+        progress=progress,
+        insecure_registries=insecure_registries,
+    )
     return AdviseReport.from_inspect(report)
 
 

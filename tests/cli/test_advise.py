@@ -111,3 +111,13 @@ def test_a_missing_image_is_one_line_and_exit_3(tmp_path: Path, run: Run) -> Non
     assert out == ""
     assert err.startswith("error: ")
     assert err.count("\n") == 1
+
+
+def test_html_page_has_the_suggestions_table(tmp_path: Path, run: Run) -> None:
+    target = tmp_path / "advice.html"
+    code, out, _err = run("advise", pip_image(tmp_path), "-f", "html", "-o", str(target))
+    assert (code, out) == (0, "")
+    page = target.read_text()
+    assert 'id="t-suggestions"' in page
+    assert "pip-cache" in page
+    assert "pip install --no-cache-dir" in page

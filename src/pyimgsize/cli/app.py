@@ -225,6 +225,7 @@ def advise(
     select: ImageOpt = None,
     platform: PlatformOpt = None,
     pull: PullOpt = False,
+    insecure_registry: InsecureOpt = None,
 ) -> int:
     """What to change in the Dockerfile, each fix with the bytes it saves on this image.
 
@@ -233,14 +234,30 @@ def advise(
     trade-off says what). Exit 0, with or without suggestions.
     """
     from pyimgsize.api import advise as run_advise
+    from pyimgsize.api import inspect_with_tree
     from pyimgsize.render.advice import render_advice
+    from pyimgsize.report import AdviseReport, InspectReport
 
+    refuse_html_on_terminal(fmt, output)
     progress = Progress("pyimgsize advise")
+    report: InspectReport | None = None
+    tree = None
     try:
-        report = run_advise(image, image=select, platform=platform, pull=pull, progress=progress)
+        how: dict[str, Any] = {
+            "image": select,
+            "platform": platform,
+            "pull": pull,
+            "progress": progress,
+            "insecure_registries": tuple(insecure_registry or ()),
+        }
+        if fmt is OutputFormat.HTML:  # the page draws the file tree beside the suggestions
+            report, tree = inspect_with_tree(image, **how)
+            advice = AdviseReport.from_inspect(report)
+        else:
+            advice = run_advise(image, **how)
     finally:
         progress.done()
-    emit(render_advice(report, fmt), output)
+    emit(render_advice(advice, fmt, inspected=report, tree=tree), output)
     return ExitCode.OK
 
 

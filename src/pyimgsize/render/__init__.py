@@ -52,6 +52,10 @@ def render_inspect(
 
             if tree is None:
                 raise ValueError("the HTML report draws the file tree: pass tree=")
-            return render_inspect_html(report, tree)
+            from pyimgsize.render.advice_words import describe
+
+            return render_inspect_html(
+                report, tree, suggestions=report.suggestions or None, describe=describe
+            )
         case _:
             assert_never(fmt)

@@ -11,9 +11,9 @@ suggestions add up (no byte is claimed twice), so the total is their sum.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
-from pyimgsize.render.advice_words import ROW_HEADERS, fix, rows, title, tradeoff
+from pyimgsize.render.advice_words import ROW_HEADERS, describe, fix, rows, title, tradeoff
 from pyimgsize.render.common import (
     ELLIPSIS,
     count,
@@ -25,8 +25,11 @@ from pyimgsize.render.common import (
     truncate,
 )
 from pyimgsize.render.options import OutputFormat
-from pyimgsize.report import AdviseReport, Layer, Suggestion
+from pyimgsize.report import AdviseReport, InspectReport, Layer, Suggestion
 from pyimgsize.units import format_bytes
+
+if TYPE_CHECKING:
+    from pyimgsize.tree import FileTree
 
 NOTHING = "Nothing to suggest: no cache, stray wheel, dead byte or removable file found"
 MAX_PACKAGES = 8
@@ -124,8 +127,16 @@ def render_advice_markdown(report: AdviseReport) -> str:
     return "\n\n".join(parts)
 
 
-def render_advice(report: AdviseReport, fmt: OutputFormat) -> str:
-    """The advise report as `fmt` (JSON: the wire model)."""
+def render_advice(
+    report: AdviseReport,
+    fmt: OutputFormat,
+    *,
+    inspected: InspectReport | None = None,
+    tree: FileTree | None = None,
+) -> str:
+    """The advise report as `fmt` (JSON: the wire model). HTML is the inspect page with the
+    suggestions table, so it needs the inspect report and its file tree
+    (`api.inspect_with_tree`)."""
     match fmt:
         case OutputFormat.TABLE:
             return render_advice_table(report)
@@ -135,5 +146,13 @@ def render_advice(report: AdviseReport, fmt: OutputFormat) -> str:
             from pyimgsize.render.json import render_json
 
             return render_json(report)
+        case OutputFormat.HTML:
+            from pyimgsize.render.html import render_inspect_html
+
+            if inspected is None or tree is None:
+                raise ValueError("the HTML advice page draws the file tree: pass inspected=, tree=")
+            return render_inspect_html(
+                inspected, tree, suggestions=report.suggestions, describe=describe
+            )
         case _:
             assert_never(fmt)

@@ -198,6 +198,11 @@ def fix(
             assert_never(f.kind)
 
 
+def describe(s: Suggestion) -> str:
+    """A suggestion's fix, its layers named by index (for the HTML report's table)."""
+    return fix(s.fix, where=[int(i) for i in s.layers])
+
+
 def remedy(f: Fix) -> str:
     """check's remedy for a fix that comes from a suggestion: the same words as advise, and
     what it saves (`bytes`), so a rule's remedy never promises more than the fix removes."""
