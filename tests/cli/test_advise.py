@@ -5,31 +5,17 @@ nothing to suggest (exit 0, said so), and bad input (one line, exit 3)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]
-import pytest
 
 from fixtures import File, Image, Layer, Whiteout, dist, write_docker_archive
 from pyimgsize import schema
-from pyimgsize.cli.app import main
 from pyimgsize.render.advice import NOTHING
+from tests.conftest import Run  # the `run` fixture lives in tests/conftest.py
 
 SITE = "usr/local/lib/python3.11/site-packages"
 PYTHON = [File("usr/local/bin/python3.11", 15_000), File("usr/local/lib/python3.11/os.py", 900)]
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def _run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def _archive(tmp_path: Path, layers: list[Layer]) -> str:
