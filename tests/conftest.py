@@ -78,6 +78,19 @@ def engine_required() -> bool:
     return _env_flag("CI") or _env_flag("PYIMGSIZE_REQUIRE_ENGINE")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_layer_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The per-layer result cache of this session lives in its own directory: a test never
+    reads the user's cache (which could hide a reader change) nor fills it."""
+    before = os.environ.get("PYIMGSIZE_CACHE_DIR")
+    os.environ["PYIMGSIZE_CACHE_DIR"] = str(tmp_path_factory.mktemp("layer-cache"))
+    yield
+    if before is None:
+        os.environ.pop("PYIMGSIZE_CACHE_DIR", None)
+    else:
+        os.environ["PYIMGSIZE_CACHE_DIR"] = before
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     mode = "required (fail if missing)" if engine_required() else "optional (skip if missing)"
     return f"pyimgsize: Docker engine {mode}"

@@ -8,12 +8,14 @@ so a wrong rule in the analyzer makes the numbers disagree.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from fixtures import File, Image, write_docker_archive, write_oci_layout
 from pyimgsize.api import inspect
+from pyimgsize.layers.cache import LayerCache
 from pyimgsize.render.problems import problem_text
 from pyimgsize.report import Cache, InspectReport, Package, SitePackages
 
@@ -45,15 +47,34 @@ def inspect_image(
     tmp_path: Path, image: Image, *, layout: str = "legacy", name: str = "image"
 ) -> InspectReport:
     """Write `image` (a legacy `docker save` archive by default, or OCI), inspect it, and check
-    the invariants every report satisfies. The one image-to-report factory of the tests."""
+    the invariants every report satisfies. The one image-to-report factory of the tests.
+
+    Every image is read three times: afresh without the per-layer cache, then filling a cache
+    of its own, then from that cache; the three reports must be equal (a cached layer gives
+    exactly the numbers a fresh read gives, on every fixture)."""
     if layout == "oci-layout":
         path = tmp_path / f"{name}-oci"
         write_oci_layout(path, image)
-        report = inspect(f"oci:{path}")
+        ref = f"oci:{path}"
     else:
         path = tmp_path / f"{name}.tar"
         write_docker_archive(path, image, layout="oci" if layout == "oci" else "legacy")
-        report = inspect(f"docker-archive:{path}")
+        ref = f"docker-archive:{path}"
+    report = inspect(ref, cache=False)
+    cache_dir = tmp_path / f"{name}-layer-cache"
+    before = os.environ.get("PYIMGSIZE_CACHE_DIR")
+    os.environ["PYIMGSIZE_CACHE_DIR"] = str(cache_dir)
+    try:
+        filled = inspect(ref)
+        assert LayerCache(cache_dir).info().entries > 0 or not report.layers
+        cached = inspect(ref)
+    finally:
+        if before is None:
+            del os.environ["PYIMGSIZE_CACHE_DIR"]
+        else:
+            os.environ["PYIMGSIZE_CACHE_DIR"] = before
+    assert filled == report, "a report read while filling the layer cache differs"
+    assert cached == report, "a report read from the layer cache differs from a fresh one"
     check_invariants(report)
     return report
 

@@ -32,6 +32,7 @@ def inspect(
     pull: bool = False,
     progress: ProgressCallback | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> InspectReport:
     """Inspect the image at `ref` (docker:REF, docker-archive:PATH, oci:PATH, registry:REF, a
     path, or a name).
@@ -39,11 +40,12 @@ def inspect(
     `image` picks one image from an archive or layout that holds several; `platform`
     (os/arch[/variant]) picks from a multi-platform index (default: this machine's); `pull`
     lets the engine source pull an image it does not have; `insecure_registries` names
-    registry hosts that may be read over plain HTTP or with an unverified certificate.
+    registry hosts that may be read over plain HTTP or with an unverified certificate;
+    `cache=False` neither reads nor writes the per-layer result cache.
     """
     from pyimgsize.analyzers import analyze
 
-    return analyze(_load(ref, image, platform, pull, progress, insecure_registries))
+    return analyze(_load(ref, image, platform, pull, progress, insecure_registries, cache))
 
 
 def _load(
@@ -53,9 +55,12 @@ def _load(
     pull: bool,
     progress: ProgressCallback | None,
     insecure_registries: Sequence[str],
+    cache: bool = True,
 ) -> LoadedImage:
-    """The image at `ref`, read by its source with the analyzers' content selector."""
+    """The image at `ref`, read by its source with the analyzers' content selector; `cache`
+    uses (and fills) the per-layer result cache (`pyimgsize.layers.cache`)."""
     from pyimgsize.analyzers import CONTENT_WANTED
+    from pyimgsize.layers.cache import LayerCache
     from pyimgsize.sources import open_source
 
     source = open_source(
@@ -64,6 +69,7 @@ def _load(
         platform=platform,
         pull=pull,
         insecure_registries=tuple(insecure_registries),
+        cache=LayerCache() if cache else None,
     )
     return source.load(wants=CONTENT_WANTED, progress=progress)
 
@@ -76,6 +82,7 @@ def inspect_with_tree(
     pull: bool = False,
     progress: ProgressCallback | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> tuple[InspectReport, FileTree]:
     """`inspect()` plus the file-level tree of the image (`pyimgsize.tree.FileTree`: every
     visible and dead inode once, with its category, layer and owner), for the HTML report.
@@ -83,7 +90,7 @@ def inspect_with_tree(
     from pyimgsize.analyzers import build_report, run_pipeline
     from pyimgsize.analyzers.file_tree import file_tree
 
-    ctx = run_pipeline(_load(ref, image, platform, pull, progress, insecure_registries))
+    ctx = run_pipeline(_load(ref, image, platform, pull, progress, insecure_registries, cache))
     return build_report(ctx), file_tree(ctx)
 
 
@@ -142,6 +149,7 @@ def inspect_or_load(
     pull: bool = False,
     progress: ProgressCallback | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> InspectReport:
     """A saved JSON report when `ref` names one (its image marked as source "report"), else
     `inspect(ref)` (for diff and check)."""
@@ -156,6 +164,7 @@ def inspect_or_load(
         pull=pull,
         progress=progress,
         insecure_registries=insecure_registries,
+        cache=cache,
     )
 
 
@@ -171,6 +180,7 @@ def read_pair(
     pull: bool = False,
     progress: SideProgress | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> tuple[InspectReport, InspectReport | None]:
     """Read one or two images (or saved reports) at the same time, each given as
     `(ref, image_choice, side_label)`; returns them in order (None for a missing second).
@@ -191,6 +201,7 @@ def read_pair(
             pull=pull,
             progress=tick,
             insecure_registries=insecure_registries,
+            cache=cache,
         )
 
     if second is None:
@@ -211,6 +222,7 @@ def diff(
     pull: bool = False,
     progress: SideProgress | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> DiffReport:
     """Compare A (the baseline) with B (the candidate): each an image reference or a saved
     `inspect --format json` report, read at the same time (`read_pair`; progress sides are
@@ -226,6 +238,7 @@ def diff(
         pull=pull,
         progress=progress,
         insecure_registries=insecure_registries,
+        cache=cache,
     )
     return report
 
@@ -240,6 +253,7 @@ def diff_sides(
     pull: bool = False,
     progress: SideProgress | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> tuple[DiffReport, InspectReport, InspectReport]:
     """`diff()`, plus the inspect reports of A and B it compared (the HTML diff draws each
     distribution's categories from them)."""
@@ -252,6 +266,7 @@ def diff_sides(
         pull=pull,
         progress=progress,
         insecure_registries=insecure_registries,
+        cache=cache,
     )
     assert b is not None
     return diff_reports(a, b), a, b
@@ -267,6 +282,7 @@ def check(
     pull: bool = False,
     progress: SideProgress | None = None,
     insecure_registries: Sequence[str] = (),
+    cache: bool = True,
 ) -> CheckReport:
     """Gate the image (or saved report) at `ref` on `budget` (see `pyimgsize.check.load_budget`),
     measuring growth against `baseline` when given; both are read at the same time.
@@ -282,5 +298,6 @@ def check(
         pull=pull,
         progress=progress,
         insecure_registries=insecure_registries,
+        cache=cache,
     )
     return evaluate(report, budget, base)

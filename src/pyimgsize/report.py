@@ -17,6 +17,7 @@ CATEGORIES: tuple[str, ...] = ("bytecode", "source", "native", "metadata", "data
 DEAD_CATEGORIES: tuple[str, ...] = (*CATEGORIES, "cache", "other")
 
 SourceKind = Literal["docker", "docker-archive", "oci", "registry", "report"]
+ReadVia = Literal["export", "layer-storage"]  # how an engine image was read
 CacheKind = Literal["pip", "uv", "poetry", "wheel"]
 
 
@@ -62,6 +63,11 @@ class ImageInfo(ImageRef):
     )
     files: int = Field(default=0, description="Regular files visible in the final view.")
     tags: list[str] = Field(default_factory=list)
+    read_via: ReadVia | None = Field(
+        default=None,
+        description="How an engine image was read: the engine's image export, or its local "
+        "overlay2 layer storage in place (the same layer tars); null for other sources.",
+    )
 
     def as_ref(self) -> ImageRef:
         """The image as the diff and check contracts name it."""

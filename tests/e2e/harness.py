@@ -194,17 +194,34 @@ class E2E:
             tag = self.tags[variant]
             if source == "docker":
                 start = time.monotonic()
-                self._reports[key] = pyimgsize_json("inspect", f"docker:{tag}")
+                self._reports[key] = pyimgsize_json("inspect", f"docker:{tag}", "--no-cache")
                 self._timed(f"inspect docker {variant}", start)
-            elif source == "docker-archive":
+            elif source == "docker-export":
+                start = time.monotonic()
+                self._reports[key] = pyimgsize_json(
+                    "inspect", f"docker:{tag}", env={**os.environ, "PYIMGSIZE_ENGINE_STORAGE": "0"}
+                )
+                self._timed(f"inspect docker export {variant}", start)
+            elif source in ("docker-archive", "docker-archive-cached"):
                 with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
                     archive = Path(tmp) / f"{variant}.tar"
                     start = time.monotonic()
                     _run(["docker", "save", "-o", str(archive), tag], what=f"docker save {tag}")
                     self._timed(f"docker save {variant}", start)
                     start = time.monotonic()
-                    self._reports[key] = pyimgsize_json("inspect", f"docker-archive:{archive}")
+                    ref = f"docker-archive:{archive}"
+                    self._reports[(variant, "docker-archive")] = pyimgsize_json(
+                        "inspect", ref, "--no-cache"
+                    )
                     self._timed(f"inspect archive {variant}", start)
+                    # once to fill the per-layer cache, once read from it
+                    filled = pyimgsize_json("inspect", ref)
+                    start = time.monotonic()
+                    self._reports[(variant, "docker-archive-cached")] = pyimgsize_json(
+                        "inspect", ref
+                    )
+                    self._timed(f"inspect archive from the layer cache {variant}", start)
+                    assert filled == self._reports[(variant, "docker-archive-cached")]
                     self._configs[variant] = read_archive_config(archive)
                     start = time.monotonic()
                     self._layer_bytes[variant] = read_archive_layer_bytes(archive)

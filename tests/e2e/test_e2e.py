@@ -287,13 +287,21 @@ def test_dead_bytes(e2e: E2E, variant: str, source: str) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_engine_and_archive_agree(e2e: E2E, variant: str) -> None:
-    """The same image through both transports: the same report, apart from the reference."""
+    """The same image through every transport: the engine's layer storage read in place, its
+    export, a `docker save` archive, and that archive again from the per-layer cache: the same
+    report, apart from the reference and how it was read."""
     engine = e2e.report(variant, "docker")
+    assert engine["image"]["read_via"] == "layer-storage"  # CI runs as root: storage readable
+    export = e2e.report(variant, "docker-export")
+    assert export["image"]["read_via"] == "export"
     archive = e2e.report(variant, "docker-archive")
-    for field in ("layers", "site_packages", "packages", "caches", "totals"):
-        assert engine[field] == archive[field], f"{variant}: {field} differ between sources"
-    for field in ("bytes", "layer_bytes", "files"):
-        assert engine["image"][field] == archive["image"][field]
+    cached = e2e.report(variant, "docker-archive-cached")
+    assert cached == archive, f"{variant}: the cached report is not the fresh one"
+    for other in (export, archive):
+        for field in ("layers", "site_packages", "packages", "caches", "totals", "problems"):
+            assert engine[field] == other[field], f"{variant}: {field} differ between sources"
+        for field in ("bytes", "layer_bytes", "files", "id", "platform", "compressed_bytes"):
+            assert engine["image"][field] == other["image"][field]
 
 
 def _same_numbers(classic: Json, got: Json) -> list[int | None]:

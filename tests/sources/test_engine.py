@@ -34,8 +34,9 @@ from pyimgsize.report import InspectReport
 from tests.pyimages import ZERO, add, cache, cats, dead, norm, package, site_packages, size
 
 SITE = "opt/venv/lib/python3.11/site-packages"
-# What a saved archive and the engine may legitimately disagree on: how the image was named.
-SOURCE_FIELDS = {"image": {"ref", "source"}}
+# What a saved archive and the engine may legitimately disagree on: how the image was named and
+# read (the engine's layer storage in place where it is readable, as here: root, overlay2).
+SOURCE_FIELDS = {"image": {"ref", "source", "read_via"}}
 
 
 def save(engine: Any, ref: str, path: Path) -> Path:
@@ -48,6 +49,7 @@ def save(engine: Any, ref: str, path: Path) -> Path:
 
 def assert_same_report(from_engine: InspectReport, from_archive: InspectReport) -> None:
     assert from_engine.image.source == "docker"
+    assert from_engine.image.read_via == "layer-storage"
     assert from_archive.image.source == "docker-archive"
     engine_dump = from_engine.model_dump(exclude=SOURCE_FIELDS)
     archive_dump = from_archive.model_dump(exclude=SOURCE_FIELDS)

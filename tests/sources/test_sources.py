@@ -156,7 +156,7 @@ def check_reference(report: InspectReport) -> None:
 def comparable(report: InspectReport, *, compressed: bool = True) -> dict[str, Any]:
     """The report as JSON, without what legitimately differs between sources."""
     data: dict[str, Any] = json.loads(report.model_dump_json())
-    del data["image"]["ref"], data["image"]["source"]
+    del data["image"]["ref"], data["image"]["source"], data["image"]["read_via"]
     if not compressed:
         del data["image"]["compressed_bytes"]
         for layer in data["layers"]:

@@ -86,4 +86,5 @@ class LayersAnalyzer:
             ),
             files=visible_files,
             tags=sorted(loaded.tags),
+            read_via=loaded.read_via,
         )

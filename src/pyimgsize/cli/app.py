@@ -155,6 +155,13 @@ InsecureOpt = Annotated[
         show_default=False,
     ),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read every layer afresh: neither use nor fill the per-layer result cache.",
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -185,6 +192,7 @@ def inspect(
     platform: PlatformOpt = None,
     pull: PullOpt = False,
     insecure_registry: InsecureOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> int:
     """Per-distribution, per-category and per-layer bytes of an image."""
     from pyimgsize.api import inspect as run_inspect
@@ -201,6 +209,7 @@ def inspect(
             "pull": pull,
             "progress": progress,
             "insecure_registries": tuple(insecure_registry or ()),
+            "cache": not no_cache,
         }
         if fmt is OutputFormat.HTML:  # only the picture needs the file tree
             report, tree = inspect_with_tree(image, **how)
@@ -298,6 +307,7 @@ def diff(
     platform: PlatformOpt = None,
     pull: PullOpt = False,
     insecure_registry: InsecureOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> int:
     """Compare two builds: totals, categories, distributions and aligned layers, B minus A.
 
@@ -318,6 +328,7 @@ def diff(
             pull=pull,
             progress=progress.side,
             insecure_registries=insecure_registry or (),
+            cache=not no_cache,
         )
     finally:
         progress.done()
@@ -383,6 +394,7 @@ def check(
     platform: PlatformOpt = None,
     pull: PullOpt = False,
     insecure_registry: InsecureOpt = None,
+    no_cache: NoCacheOpt = False,
     **limits: str | None,
 ) -> int:
     """Gate an image on a size budget: exit 0 within budget, 1 when a rule fails.
@@ -412,6 +424,7 @@ def check(
             pull=pull,
             progress=progress.side,
             insecure_registries=insecure_registry or (),
+            cache=not no_cache,
         )
     finally:
         progress.done()
@@ -453,6 +466,36 @@ def _with_rule_flags(command: Callable[..., int]) -> Callable[..., int]:
 
 
 app.command("check")(_with_rule_flags(check))
+
+
+# --- cache ---------------------------------------------------------------------------------
+
+cache_app = typer.Typer(
+    help="The per-layer result cache: re-inspecting an image reads only layers it has not seen.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info() -> int:
+    """Where the cache is, how many layers it holds and how large it is."""
+    from pyimgsize.layers.cache import LayerCache
+    from pyimgsize.render.cache import render_cache_info
+
+    typer.echo(render_cache_info(LayerCache().info()))
+    return ExitCode.OK
+
+
+@cache_app.command("clear")
+def cache_clear() -> int:
+    """Remove every cached layer (of every cache format)."""
+    from pyimgsize.layers.cache import LayerCache
+    from pyimgsize.render.cache import render_cache_cleared
+
+    cache = LayerCache()
+    typer.echo(render_cache_cleared(cache.clear(), str(cache.directory)))
+    return ExitCode.OK
 
 
 # --- install-plugin --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Go's and Python's readers.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -38,6 +39,15 @@ _SKIP_TYPES = frozenset({"V", "M", "N", "D"})  # volume labels, multivolume, old
 _MAX_META = 16 << 20
 
 
+def _byte_sum(data: bytes) -> int:
+    """The sum of `data`'s bytes, in C: adler-32's low half is 1 + that sum modulo 65521,
+    exact for up to 256 bytes (256 * 255 < 65520); longer data is summed in such pieces."""
+    total = 0
+    for i in range(0, len(data), 256):
+        total += (zlib.adler32(data[i : i + 256]) & 0xFFFF) - 1
+    return total
+
+
 def header_checksum_ok(block: bytes) -> bool:
     """POSIX: the unsigned sum of the header with the checksum field read as spaces. Some old
     tars summed signed bytes; that form is checked only when the usual one fails."""
@@ -45,7 +55,7 @@ def header_checksum_ok(block: bytes) -> bool:
         stored = _num(block[148:156])
     except ValueError:
         return False
-    if stored == sum(block) - sum(block[148:156]) + 8 * 32:
+    if stored == _byte_sum(block[:148]) + _byte_sum(block[156:512]) + 8 * 32:
         return True
     signed = sum(b - 256 if b > 127 else b for b in block[:148]) + 8 * 32
     signed += sum(b - 256 if b > 127 else b for b in block[156:512])
@@ -172,11 +182,13 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
             raise CorruptLayer(f"{what}: malformed number in tar header") from None
         magic = block[257:265]
         name = _str(block[0:100])
-        if magic[:5] == b"ustar" and magic != b"ustar  \0":
+        # (the prefix and link name fields are empty in most headers: test the first byte
+        # before slicing and decoding them)
+        if block[345] and magic[:5] == b"ustar" and magic != b"ustar  \0":
             prefix = _str(block[345:500])
             if prefix:
                 name = prefix + "/" + name
-        linkname = _str(block[157:257])
+        linkname = _str(block[157:257]) if block[157] else ""
         # Global (`g`) records are read but, as in Go's archive/tar that Docker and containerd
         # unpack layers with, never applied to later members: a global `size` or `path` would
         # make this reader see other files than the runtime does.

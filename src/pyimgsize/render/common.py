@@ -240,3 +240,12 @@ def md_code(text: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+READ_VIA = {"export": "its image export", "layer-storage": "its layer storage in place"}
+
+
+def source_label(source: str, read_via: str | None) -> str:
+    """`docker`, or `docker (read from its layer storage in place)`: how an engine image
+    was read, where the source says."""
+    return f"{source} (read from {READ_VIA[read_via]})" if read_via in READ_VIA else source

@@ -24,6 +24,7 @@ from pyimgsize.render.common import (
     percent,
     short_id,
     site_packages_labels,
+    source_label,
     top_packages,
 )
 from pyimgsize.render.options import SortKey
@@ -65,7 +66,7 @@ def _summary(report: InspectReport) -> str:
         ]
     )
     about = [
-        md_escape(image.source),
+        md_escape(source_label(image.source, image.read_via)),
         f"id {md_code(short_id(image.id))}",
         md_escape(image.platform or "platform unknown"),
         f"{count(len(report.layers))} layers",

@@ -23,6 +23,7 @@ from pyimgsize.render.common import (
     percent,
     short_id,
     site_packages_labels,
+    source_label,
     top_packages,
 )
 from pyimgsize.render.options import SortKey
@@ -67,9 +68,8 @@ def _summary(report: InspectReport) -> str:
     body = make_table(["", "", ""], rows, right=(1,), tablefmt="plain")
     # "plain" with empty headers still emits a blank header line: drop it, indent the rest.
     lines = [line.rstrip() for line in body.splitlines() if line.strip()]
-    about = (
-        f"  source {image.source} · id {short_id(image.id)} · platform {or_dash(image.platform)}"
-    )
+    source = source_label(image.source, image.read_via)
+    about = f"  source {source} · id {short_id(image.id)} · platform {or_dash(image.platform)}"
     return "\n".join([f"Image {image.ref}", about, *("  " + line for line in lines)])
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from pyimgsize.errors import UsageError
 from pyimgsize.sources.base import ImageSource, LoadedImage, LoadedLayer
 from pyimgsize.sources.engine import EngineSource
 from pyimgsize.sources.files import FileSource
 from pyimgsize.sources.registry import RegistrySource
+
+if TYPE_CHECKING:
+    from pyimgsize.layers.cache import LayerCache
 
 __all__ = [
     "EngineSource",
@@ -74,7 +77,10 @@ def open_source(
     platform: str | None = None,
     pull: bool = False,
     insecure_registries: tuple[str, ...] = (),
+    cache: LayerCache | None = None,
 ) -> ImageSource:
+    """The source `ref` names. `cache` keeps per-layer results for the sources that can skip
+    reading a layer (archives and layouts on disk, the engine's layer storage, registries)."""
     kind, rest = parse_ref(ref)
     if platform is not None:
         parts = platform.split("/")
@@ -86,18 +92,22 @@ def open_source(
         case SourceKindOption.DOCKER:
             if image is not None:
                 raise UsageError("--image selects from an archive or layout, not from the engine")
-            return EngineSource(ref=ref, name=rest, pull=pull, platform=platform)
+            return EngineSource(ref=ref, name=rest, pull=pull, platform=platform, cache=cache)
         case SourceKindOption.DOCKER_ARCHIVE:
-            return FileSource(ref, Path(rest), "docker-archive", image, platform)
+            return FileSource(ref, Path(rest), "docker-archive", image, platform, cache)
         case SourceKindOption.OCI:
-            return FileSource(ref, Path(rest), "oci", image, platform)
+            return FileSource(ref, Path(rest), "oci", image, platform, cache)
         case SourceKindOption.REGISTRY:
             if image is not None:
                 raise UsageError("--image selects from an archive or layout, not from a registry")
             return RegistrySource(
-                ref=ref, name=rest, platform=platform, insecure_registries=insecure_registries
+                ref=ref,
+                name=rest,
+                platform=platform,
+                insecure_registries=insecure_registries,
+                cache=cache,
             )
         case SourceKindOption.PATH:
-            return FileSource(ref, Path(rest), None, image, platform)
+            return FileSource(ref, Path(rest), None, image, platform, cache)
         case _:
             assert_never(kind)

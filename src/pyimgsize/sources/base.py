@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pyimgsize.findings import Finding
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import LayerData
-from pyimgsize.report import SourceKind
+from pyimgsize.report import ReadVia, SourceKind
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -33,6 +33,9 @@ class LoadedImage:
     layers: list[LoadedLayer]
     tags: list[str] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
+    # how an engine image was read: "export" (the engine's image export) or "layer-storage"
+    # (its overlay2 layer storage in place: sources/storage.py); None for other sources
+    read_via: ReadVia | None = None
 
     @property
     def platform(self) -> str | None:

@@ -1,5 +1,7 @@
 """The Docker Engine source: stream the engine's image export (`GET /images/{id}/get`) into the
-same archive reader used for `docker save` files, nothing written to disk.
+same archive reader used for `docker save` files, nothing written to disk; or, where the engine
+is local and its overlay2 layer storage is readable, read that storage in place (the same layer
+tars, without the export: sources/storage.py). The report's `image.read_via` says which.
 
 The client comes from `docker.from_env()`: `DOCKER_HOST` (and the TLS variables) when set,
 otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or config.json's
@@ -13,14 +15,36 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyimgsize.errors import EngineUnreachable, ImageNotFound, MissingBlob, SourceError
+from pyimgsize.errors import (
+    EngineUnreachable,
+    ImageNotFound,
+    MissingBlob,
+    PyImgSizeError,
+    SourceError,
+)
+from pyimgsize.layers.cache import wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.stream import IterStream
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
-from pyimgsize.sources.resolve import choose, load_candidate
+from pyimgsize.sources.resolve import (
+    Candidate,
+    _platform_matches,
+    choose,
+    familiar,
+    load_candidate,
+)
+from pyimgsize.sources.storage import (
+    StorageStore,
+    StorageUnusable,
+    plan,
+    storage_enabled,
+)
 from pyimgsize.sources.store import StreamTarStore
+
+if TYPE_CHECKING:
+    from pyimgsize.layers.cache import LayerCache
 
 CHUNK = 4 << 20
 
@@ -67,6 +91,7 @@ class EngineSource:
     name: str  # what the engine understands: name[:tag], name@digest, an image ID
     pull: bool = False
     platform: str | None = None
+    cache: LayerCache | None = None  # per-layer results, for the layer-storage path
 
     def load(
         self, *, wants: ContentSelector, progress: ProgressCallback | None = None
@@ -93,6 +118,9 @@ class EngineSource:
                 info = api.inspect_image(self.name)
             image_id = str(info["Id"])
             tags = list(info.get("RepoTags") or [])
+            direct = self._from_storage(api, info, tags, wants, progress)
+            if direct is not None:
+                return direct
             chunks = _export(api, image_id)
             stream = IterStream(_prefetched(_translated(chunks, self.name)))
             store = StreamTarStore(stream, f"engine export of {self.name}", wants, progress)
@@ -112,6 +140,61 @@ class EngineSource:
                 f"`docker load`); remove the image (`docker rmi {self.name}`) and pull it again"
             ) from exc
         loaded.tags = tags or loaded.tags
+        loaded.read_via = "export"
+        return loaded
+
+    def _from_storage(
+        self,
+        api: Any,
+        info: dict[str, Any],
+        tags: list[str],
+        wants: ContentSelector,
+        progress: ProgressCallback | None,
+    ) -> LoadedImage | None:
+        """The image read from the engine's layer storage in place, or None when that cannot
+        give exactly what the export gives (then the export is read)."""
+        if not storage_enabled():
+            return None
+        import requests.exceptions
+        from docker.errors import DockerException
+
+        try:
+            store = StorageStore(plan(api, info), f"layer storage of {self.name}", wants)
+            config = store.json(StorageStore.CONFIG)
+            if not isinstance(config, dict):
+                return None
+            if self.platform is not None:
+                have = f"{config.get('os')}/{config.get('architecture')}" + (
+                    f"/{config['variant']}" if config.get("variant") else ""
+                )
+                if not _platform_matches(have, self.platform):
+                    return None  # the export path words the mismatch
+            candidate = Candidate(
+                names=list(tags),
+                config_path=StorageStore.CONFIG,
+                layer_paths=store.layer_paths,
+                tags=[familiar(t) for t in tags],
+            )
+            loaded = load_candidate(
+                store,
+                candidate,
+                ref=self.ref,
+                source="docker",
+                progress=progress,
+                cache=self.cache,
+                wants=wants_fingerprint(wants),
+            )
+        except (
+            StorageUnusable,
+            PyImgSizeError,
+            OSError,
+            ValueError,
+            DockerException,
+            requests.exceptions.RequestException,
+        ):
+            return None
+        loaded.tags = tags or loaded.tags
+        loaded.read_via = "layer-storage"
         return loaded
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyimgsize.errors import FormatError, SourceError
+from pyimgsize.layers.cache import wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.sniff import sniff
 from pyimgsize.layers.stream import DecompressStream, FileStream, PeekStream
@@ -14,6 +16,9 @@ from pyimgsize.report import SourceKind
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
 from pyimgsize.sources.resolve import choose, load_candidate
 from pyimgsize.sources.store import BlobStore, DirStore, SeekableTarStore, StreamTarStore
+
+if TYPE_CHECKING:
+    from pyimgsize.layers.cache import LayerCache
 
 
 @dataclass
@@ -25,6 +30,7 @@ class FileSource:
     kind: SourceKind | None  # "docker-archive", "oci", or None: decided by the content
     image: str | None = None
     platform: str | None = None
+    cache: LayerCache | None = None  # per-layer results (seekable inputs only)
 
     def load(
         self, *, wants: ContentSelector, progress: ProgressCallback | None = None
@@ -37,7 +43,7 @@ class FileSource:
                 raise FormatError(
                     f"{self.path}: not an OCI image layout (no index.json or oci-layout)"
                 )
-            return self._load_from(DirStore(self.path, wants), progress)
+            return self._load_from(DirStore(self.path, wants), progress, wants)
         try:
             fh = self.path.open("rb")
         except FileNotFoundError:
@@ -67,9 +73,21 @@ class FileSource:
                 store = SeekableTarStore(fh, what, wants)
             else:
                 store = StreamTarStore(peek, what, wants, progress)
-            return self._load_from(store, progress)
+            return self._load_from(store, progress, wants)
 
-    def _load_from(self, store: BlobStore, progress: ProgressCallback | None) -> LoadedImage:
+    def _load_from(
+        self, store: BlobStore, progress: ProgressCallback | None, wants: ContentSelector
+    ) -> LoadedImage:
         kind: SourceKind = self.kind or ("docker-archive" if store.has("manifest.json") else "oci")
         candidate = choose(store, prefer=kind, image=self.image, platform=self.platform)
-        return load_candidate(store, candidate, ref=self.ref, source=kind, progress=progress)
+        # a stream has summarised every layer on the way to its index: nothing left to save
+        cache = None if isinstance(store, StreamTarStore) else self.cache
+        return load_candidate(
+            store,
+            candidate,
+            ref=self.ref,
+            source=kind,
+            progress=progress,
+            cache=cache,
+            wants=wants_fingerprint(wants),
+        )

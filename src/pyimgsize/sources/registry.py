@@ -39,6 +39,7 @@ from pyimgsize.errors import (
     SourceError,
     UnsupportedMediaType,
 )
+from pyimgsize.layers.cache import LayerCache, wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import LayerData, read_layer
 from pyimgsize.sources.base import LoadedImage, ProgressCallback
@@ -377,6 +378,7 @@ class RegistrySource:
     name: str  # the docker reference
     platform: str | None = None
     insecure_registries: tuple[str, ...] = ()
+    cache: LayerCache | None = None  # per-layer results: a cached layer is not downloaded
 
     def load(
         self, *, wants: ContentSelector, progress: ProgressCallback | None = None
@@ -418,13 +420,17 @@ class RegistrySource:
             config_raw = store.raw(candidate.config_path)  # fails early, before any layer
             if config_raw is not None and self.platform is not None and plat is None:
                 _check_platform(config_raw, self.platform, client.shown, parsed.familiar)
-            store.prefetch(candidate.layer_paths, progress)
+            if self.cache is None:
+                store.prefetch(candidate.layer_paths, progress)
+            # with a cache, load_candidate prefetches only the layers it does not hold
             return load_candidate(
                 store,
                 candidate,
                 ref=self.ref,
                 source="registry",
                 progress=progress,
+                cache=self.cache,
+                wants=wants_fingerprint(wants),
             )
         finally:
             store.close()

@@ -25,6 +25,7 @@ from pyimgsize.errors import (
     UnsupportedMediaType,
 )
 from pyimgsize.findings import Finding
+from pyimgsize.layers.cache import LayerCache, LayerKey, blob_digest
 from pyimgsize.report import SourceKind
 from pyimgsize.sources.base import LoadedImage, LoadedLayer, ProgressCallback
 from pyimgsize.sources.store import BlobStore
@@ -324,7 +325,12 @@ def load_candidate(
     ref: str,
     source: SourceKind,
     progress: ProgressCallback | None,
+    cache: LayerCache | None = None,
+    wants: str = "",
 ) -> LoadedImage:
+    """The chosen image's config and layers. With a `cache`, a layer already summarised (same
+    diff_id, same blob, same `wants` fingerprint: see `layers.cache`) is taken from it and not
+    read; a fresh read is stored there once it has passed every check."""
     raw = store.raw(c.config_path)
     if raw is None:
         raise MissingBlob(f"{store.what}: image config {c.config_path} is missing")
@@ -359,18 +365,37 @@ def load_candidate(
                 facts={"entries": len(created), "layers": len(diff_ids)},
             )
         )
+    keys = [
+        LayerKey(str(diff_id), blob_digest(path), store.size(path), wants)
+        if cache is not None
+        else None
+        for diff_id, path in zip(diff_ids, c.layer_paths, strict=True)
+    ]
+    found = [cache.get(key) if cache is not None and key is not None else None for key in keys]
+    # a store that fetches layers ahead (a registry) is told which ones it still has to read
+    prefetch = getattr(store, "prefetch", None)
+    if cache is not None and callable(prefetch):
+        prefetch([p for p, hit in zip(c.layer_paths, found, strict=True) if hit is None], progress)
     layers: list[LoadedLayer] = []
     for i, (diff_id, path) in enumerate(zip(diff_ids, c.layer_paths, strict=True)):
         what = f"layer {i} ({str(diff_id)[:19]})"
-        data = store.layer(path, what, progress)
-        if data.diff_digest is not None and data.diff_digest != diff_id:
-            raise CorruptLayer(
-                f"{what}: its decompressed content is not its diff_id (sha256 "
-                f"{data.diff_digest.removeprefix('sha256:')[:12]}): the blob is corrupt"
-            )
+        key, cached = keys[i], found[i]
+        if cached is not None:
+            data = cached
+            if progress is not None:
+                progress(what, data.tar_bytes)  # read, as far as anyone waiting can tell
+        else:
+            data = store.layer(path, what, progress)
+            if data.diff_digest is not None and data.diff_digest != diff_id:
+                raise CorruptLayer(
+                    f"{what}: its decompressed content is not its diff_id (sha256 "
+                    f"{data.diff_digest.removeprefix('sha256:')[:12]}): the blob is corrupt"
+                )
+            if data.compressed_bytes is None and data.compression != "tar":
+                data.compressed_bytes = store.size(path)
+            if cache is not None and key is not None:
+                cache.put(key, data)
         created_by, comment = created[i] if i < len(created) else (None, None)
-        if data.compressed_bytes is None and data.compression != "tar":
-            data.compressed_bytes = store.size(path)
         layers.append(LoadedLayer(str(diff_id), data, created_by, comment))
     return LoadedImage(
         ref=ref,
