@@ -334,12 +334,19 @@ def test_authorization_is_not_sent_to_redirect_targets(
     try:
         entry = basic_entry(USER, PASSWORD)
         monkeypatch.setenv("DOCKER_CONFIG", str(docker_config(tmp_path / "c", {proxy.host: entry})))
-        report = inspect(f"registry:{proxy.host}/acme/gzip:1")
+        ref = f"registry:{proxy.host}/acme/gzip:1"
+        report = inspect(ref, cache=False)
+        fresh = len(proxy.redirected)
+        assert inspect(ref) == report  # fills the per-layer cache (if not filled already)
+        filled = len(proxy.redirected)
+        assert inspect(ref) == report
     finally:
         proxy.stop()
     assert same(report) == same(inspect(f"oci:{world.layouts['gzip']}"))
     # the config and every layer blob, each once
-    assert len(proxy.redirected) == 1 + len({layer.diff_id for layer in report.layers})
+    assert fresh == 1 + len({layer.diff_id for layer in report.layers})
+    # with the layers cached, only the config is downloaded again
+    assert len(proxy.redirected) - filled == 1
     for headers in proxy.redirected:
         assert "authorization" not in {k.lower() for k in headers}
 
@@ -348,7 +355,7 @@ def test_authorization_is_not_sent_to_redirect_targets(
 
 
 def _fails(run: Run, ref: str, *needles: str) -> str:
-    code, out, err = run("inspect", ref)
+    code, out, err = run("inspect", ref, "--no-cache")  # a cached layer would not fail
     line = _one_error_line(err)
     assert code == 3, err
     assert out == ""
