@@ -36,6 +36,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 _state = {"debug": False}
@@ -434,8 +435,9 @@ def install_plugin_cmd(
 def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
     """Run the CLI; returns the exit code. `prog_name` is how usage lines name the program
     (`docker pyimgsize` under the Docker CLI plugin)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    if debug:
+        args = ["--debug", *args]
     # The pipeline builds tens of thousands of small objects and no reference cycles: the
     # cyclic collector would only rescan them again and again (about a fifth of the run time
     # on a 40,000-file image). Reference counting frees everything; this process is short.
@@ -481,6 +483,14 @@ def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
     if isinstance(result, int):
         return result
     return int(ExitCode.OK)
+
+
+def _take_debug(args: list[str]) -> tuple[list[str], bool]:
+    """Remove `--debug` wherever it stands (before a `--` that ends the options): it is a
+    global flag, and `pyimgsize inspect IMAGE --debug` should mean what the user meant."""
+    end = args.index("--") if "--" in args else len(args)
+    kept = [arg for arg in args[:end] if arg != "--debug"]
+    return [*kept, *args[end:]], len(kept) != end
 
 
 def _error(message: str) -> None:
