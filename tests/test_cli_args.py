@@ -12,7 +12,10 @@ from pyimgsize.cli.app import _take_debug, main
     [
         (["--debug", "inspect", "x"], (["inspect", "x"], True)),
         (["inspect", "x", "--debug"], (["inspect", "x"], True)),
-        (["inspect", "--debug", "x", "--format", "json"], (["inspect", "x", "--format", "json"], True)),
+        (
+            ["inspect", "--debug", "x", "--format", "json"],
+            (["inspect", "x", "--format", "json"], True),
+        ),
         (["inspect", "x"], (["inspect", "x"], False)),
         # after `--` it is an argument (an image path literally named --debug)
         (["inspect", "--", "--debug"], (["inspect", "--", "--debug"], False)),
