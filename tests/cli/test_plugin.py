@@ -366,13 +366,23 @@ def test_cli_socket_close_interrupts(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- install_plugin --------------------------------------------------------------------------
 
 
+def _launcher_python(path: Path) -> str:
+    line = next(x for x in path.read_text().splitlines() if x.startswith("PYIMGSIZE_PYTHON="))
+    return line.removeprefix("PYIMGSIZE_PYTHON=")
+
+
 def test_install_plugin_into_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg"))
-    link = install_plugin()
-    assert link == tmp_path / "cfg" / "cli-plugins" / "docker-pyimgsize"
-    assert link.is_symlink()
-    assert link.resolve() == _script().resolve()
-    assert install_plugin() == link  # idempotent
+    launcher = install_plugin()
+    assert launcher == tmp_path / "cfg" / "cli-plugins" / "docker-pyimgsize"
+    assert not launcher.is_symlink()
+    assert os.access(launcher, os.X_OK)
+    assert _launcher_python(launcher) == str(Path(sys.executable).absolute())
+    assert install_plugin() == launcher  # idempotent
+    proc = subprocess.run(
+        [str(launcher), "docker-cli-plugin-metadata"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(proc.stdout)["ShortDescription"] == plugin.SHORT_DESCRIPTION
 
 
 def test_install_plugin_explicit_dir_and_force(tmp_path: Path) -> None:
@@ -380,22 +390,19 @@ def test_install_plugin_explicit_dir_and_force(tmp_path: Path) -> None:
     other.write_text("#!/bin/sh\necho someone else's\n")
     with pytest.raises(UsageError, match=r"already exists.*--force"):
         install_plugin(tmp_path)
-    assert other.read_text().startswith("#!/bin/sh")
-    link = install_plugin(tmp_path, force=True)
-    assert link.resolve() == _script().resolve()
+    assert other.read_text().startswith("#!/bin/sh\necho")
+    launcher = install_plugin(tmp_path, force=True)
+    assert _launcher_python(launcher) == str(Path(sys.executable).absolute())
 
 
-def test_install_plugin_replaces_dangling_link(tmp_path: Path) -> None:
-    (tmp_path / "docker-pyimgsize").symlink_to(tmp_path / "gone" / "docker-pyimgsize")
-    link = install_plugin(tmp_path)
-    assert link.resolve() == _script().resolve()
-
-
-def test_install_plugin_without_executable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(UsageError, match="cannot find the docker-pyimgsize executable"):
-        install_plugin(tmp_path / "plugins")
+@pytest.mark.parametrize("dangling", [False, True])
+def test_install_plugin_replaces_an_old_style_link(tmp_path: Path, dangling: bool) -> None:
+    """Older versions linked the console script; that link is ours to replace, without --force."""
+    target = tmp_path / "gone" / "docker-pyimgsize" if dangling else _script()
+    (tmp_path / "docker-pyimgsize").symlink_to(target)
+    launcher = install_plugin(tmp_path)
+    assert not launcher.is_symlink()
+    assert _launcher_python(launcher) == str(Path(sys.executable).absolute())
 
 
 def test_install_plugin_unwritable_dir(tmp_path: Path) -> None:

@@ -420,10 +420,22 @@ def install_plugin_cmd(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only report whether `docker pyimgsize` works (exit 1 when not)."
+        ),
+    ] = False,
 ) -> int:
-    """Link docker-pyimgsize into the Docker CLI's plugin directory (`docker pyimgsize ...`)."""
-    from pyimgsize.cli.install import install_plugin
+    """Install `docker pyimgsize`: a launcher in the Docker CLI's plugin directory that runs
+    pyimgsize with this Python interpreter."""
+    from pyimgsize.cli.install import install_plugin, plugin_state
+    from pyimgsize.render.plugin import render_plugin_state
 
+    if check_only:
+        state = plugin_state(directory)
+        typer.echo(render_plugin_state(state))
+        return ExitCode.OK if state.status.works else ExitCode.BUDGET_EXCEEDED
     target = install_plugin(directory, force=force)
     typer.echo(f"installed {target}; try: docker pyimgsize inspect IMAGE")
     return ExitCode.OK
