@@ -125,6 +125,22 @@ def emit(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
 
 
+def table_width(output: Path | None) -> int | None:
+    """How wide tables may be: a file (`--output`) keeps full width; else `COLUMNS` when set
+    (a user's explicit choice, honoured in pipes too), else the terminal's width when stdout
+    is a terminal; a pipe keeps full width."""
+    if output is not None:
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
 ImageArg = Annotated[
     str,
     typer.Argument(
@@ -209,7 +225,10 @@ def inspect(
             report = run_inspect(image, **how)
     finally:
         progress.done()
-    emit(render_inspect(report, fmt, top=top, sort=sort, tree=tree), output)
+    emit(
+        render_inspect(report, fmt, top=top, sort=sort, tree=tree, width=table_width(output)),
+        output,
+    )
     return ExitCode.OK
 
 
