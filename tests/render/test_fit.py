@@ -146,3 +146,31 @@ def test_a_single_site_packages_column_goes_first() -> None:
     assert "site-packages" not in header
     assert header[:4] == ["name", "version", "installer", "bytes"]
     assert {"bytecode", "native"} <= set(header)
+
+
+# --- the same words everywhere (item 11) -------------------------------------------------------
+
+
+def test_debian_packages_show_dpkg_as_installer() -> None:
+    from pyimgsize.render.common import installer_cell
+
+    report = python_report()
+    package = report.packages[0]
+    assert installer_cell(package) == package.installer
+    debian = package.model_copy(update={"installer": None, "ownership": "dpkg"})
+    assert installer_cell(debian) == "dpkg"
+    unknown = package.model_copy(update={"installer": None, "ownership": "RECORD"})
+    assert installer_cell(unknown) == "-"
+    report.packages = [debian]
+    for fmt in (OutputFormat.TABLE, OutputFormat.MARKDOWN):
+        text = render_inspect(report, fmt)
+        row = next(line for line in text.splitlines() if debian.name in line and "dpkg" in line)
+        assert debian.version is None or debian.version in row
+
+
+def test_the_dead_tags_are_explained() -> None:
+    text = render_inspect(no_python_report(), OutputFormat.TABLE, width=80)
+    assert "98.3 kB (other)" in text
+    legend = text.split("98.3 kB (other)", 1)[1]
+    assert "(other) files outside Python" in " ".join(legend.split())
+    assert widest(text) <= 80

@@ -15,7 +15,7 @@ from typing import Literal, assert_never
 from tabulate import tabulate
 
 from pyimgsize.render.options import SortKey
-from pyimgsize.report import DEAD_CATEGORIES, DeadCategories, Package
+from pyimgsize.report import DEAD_CATEGORIES, DeadCategories, Layer, Package
 from pyimgsize.units import format_bytes
 
 ELLIPSIS = "…"
@@ -141,6 +141,37 @@ def dead_cell(dead_bytes: int, dead: DeadCategories) -> str:
     if dead_bytes <= 0 or category is None:
         return format_bytes(dead_bytes)
     return f"{format_bytes(dead_bytes)} ({category})"
+
+
+_DEAD_TAGS = {
+    "cache": "pip/uv/poetry caches, stray wheels",
+    "other": "files outside Python (OS packages, apt lists, ...)",
+}
+
+
+def dead_legend(layers: Iterable[Layer]) -> str | None:
+    """What the tags of the "dead" column mean, for the tags the table shows: "(other)" is not
+    self-explanatory. None when no layer has dead bytes."""
+    tags = {
+        tag
+        for layer in layers
+        if layer.dead_bytes > 0 and (tag := dominant_dead_category(layer.dead_categories))
+    }
+    if not tags:
+        return None
+    parts = [
+        f"({tag}) {_DEAD_TAGS[tag]}" for tag in DEAD_CATEGORIES if tag in tags and tag in _DEAD_TAGS
+    ]
+    text = "dead: shipped by a layer, deleted or hidden by a later one; tagged by its largest part"
+    return text + ("; " + "; ".join(parts) if parts else "")
+
+
+def installer_cell(package: Package) -> str:
+    """Who installed a distribution: INSTALLER's word (`pip`, `uv`, ...), `dpkg` for a Debian
+    package's distribution (no INSTALLER file; dpkg's file lists own it), else "-"."""
+    if package.installer:
+        return package.installer
+    return "dpkg" if package.ownership == "dpkg" else "-"
 
 
 def _name_key(package: Package) -> tuple[str, str]:
@@ -376,3 +407,10 @@ def fit_lines(text: str, width: int | None) -> str:
     return "\n".join(
         truncate(line, width) if len(line) > width else line for line in text.split("\n")
     )
+
+
+def wrap_lines(text: str, width: int | None) -> str:
+    """A prose line wrapped to `width` (None: one line, as for pipes and files)."""
+    if width is None:
+        return text
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text[:width]

@@ -17,9 +17,11 @@ from pyimgsize.render.common import (
     bytes_or_dash,
     count,
     dead_cell,
+    dead_legend,
     elide_middle,
     fit_lines,
     fit_table,
+    installer_cell,
     layer_instruction,
     make_table,
     more_packages_line,
@@ -28,6 +30,7 @@ from pyimgsize.render.common import (
     short_id,
     site_packages_labels,
     top_packages,
+    wrap_lines,
 )
 from pyimgsize.render.options import SortKey
 from pyimgsize.render.problems import problem_text
@@ -134,7 +137,7 @@ def _packages(report: InspectReport, top: int, sort: SortKey, width: int | None)
         [
             p.name,
             or_dash(p.version),
-            or_dash(p.installer),
+            installer_cell(p),
             format_bytes(p.bytes),
             count(p.files),
             *_category_cells(p.categories),
@@ -191,7 +194,11 @@ def _layers(report: InspectReport, width: int | None) -> str:
         if with_compressed:
             row.append(bytes_or_dash(layer.compressed_bytes))
         rows.append(row)
-    return f"{title}\n" + fit_table(columns, rows, width)
+    text = f"{title}\n" + fit_table(columns, rows, width)
+    legend = dead_legend(report.layers)
+    if legend is not None:
+        text += "\n" + wrap_lines(legend, width)
+    return text
 
 
 def bytecode_health_rows(health: BytecodeHealth) -> list[list[str]]:
