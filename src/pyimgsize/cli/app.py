@@ -292,7 +292,12 @@ def diff(
         )
     finally:
         progress.done()
-    emit(render_diff(report, fmt, show_all=show_all, sides=(report_a, report_b)), output)
+    emit(
+        render_diff(
+            report, fmt, show_all=show_all, sides=(report_a, report_b), width=table_width(output)
+        ),
+        output,
+    )
     return ExitCode.OK
 
 
@@ -386,7 +391,7 @@ def check(
         )
     finally:
         progress.done()
-    emit(render_check(verdict, fmt), output)
+    emit(render_check(verdict, fmt, width=table_width(output)), output)
     return ExitCode.OK if verdict.passed else ExitCode.BUDGET_EXCEEDED
 
 

@@ -409,8 +409,17 @@ def fit_lines(text: str, width: int | None) -> str:
     )
 
 
-def wrap_lines(text: str, width: int | None) -> str:
-    """A prose line wrapped to `width` (None: one line, as for pipes and files)."""
-    if width is None:
+def wrap_lines(text: str, width: int | None, indent: str = "") -> str:
+    """A line of prose wrapped to `width`, continuation lines indented by `indent` (None: one
+    line, as for pipes and files). A word longer than the width is broken."""
+    if width is None or len(text) <= width:
         return text
-    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text[:width]
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    lines = textwrap.wrap(
+        text.strip(),
+        width,
+        initial_indent=lead,
+        subsequent_indent=lead + indent if len(lead + indent) < width // 2 else "",
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines) or text[:width]
