@@ -124,3 +124,42 @@ def test_a_real_terminal_sets_the_width(image: str) -> None:
     text = b"".join(chunks).decode().replace("\r\n", "\n")
     assert "Distributions" in text
     assert widest(text) <= 72
+
+
+@pytest.fixture(scope="module")
+def saved_pair(image: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """Saved reports of the wide image and of a smaller build of it (for diff and check)."""
+    where = tmp_path_factory.mktemp("saved")
+    small = where / "small.tar"
+    entries = list(dist(SITE, "six", "2.0", {"six/__init__.py": 20_000}))
+    write_docker_archive(small, Image("small:1", [Layer(entries, created_by="RUN pip")]))
+    out = []
+    for ref, name in ((str(small), "a.json"), (image, "b.json")):
+        path = where / name
+        assert main(["inspect", ref, "-f", "json", "-o", str(path)]) == 0
+        out.append(str(path))
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_diff_and_check_fit(
+    columns: int,
+    saved_pair: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = saved_pair
+    monkeypatch.setenv("COLUMNS", str(columns))
+    diff = run(capsys, "diff", a, b, "--all")
+    assert widest(diff) <= columns
+    assert "a-distribution-with" in diff
+    gate = ["check", b, "--baseline", a, "--max-image", "1kB", "--max-cache", "0"]
+    gate += ["--max-growth", "1kB", "--max-package", "numpy=1kB"]
+    assert main(gate) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert widest(out) <= columns
+    assert "  fix: " in out
+    monkeypatch.delenv("COLUMNS")
+    assert main(gate) == 1
+    assert widest(capsys.readouterr().out) > 100  # a pipe keeps full width

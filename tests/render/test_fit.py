@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from pyimgsize.render import OutputFormat, render_inspect
+from pyimgsize.render import CheckFormat, OutputFormat, render_inspect
 from pyimgsize.render.common import Column, elide_middle, fit_lines, fit_table, make_table
 from tests.render.sample import many_problems_report, no_python_report, python_report
 
@@ -174,3 +174,59 @@ def test_the_dead_tags_are_explained() -> None:
     legend = text.split("98.3 kB (other)", 1)[1]
     assert "(other) files outside Python" in " ".join(legend.split())
     assert widest(text) <= 80
+
+
+# --- diff and check fit too ------------------------------------------------------------------
+
+
+DIFF_PAIRS = [
+    "bytecode_pair",
+    "cache_pair",
+    "upgrade_pair",
+    "rebased_pair",
+    "layers_pair",
+    "moved_pair",
+    "added_removed_pair",
+    "hardlinked_cache_pair",
+    "dead_wheelhouse_pair",
+]
+
+
+@pytest.mark.parametrize("pair", DIFF_PAIRS)
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_diff_tables_fit(pair: str, width: int) -> None:
+    from pyimgsize.diff import diff_reports
+    from pyimgsize.render.diff import render_diff
+    from tests import diff_samples
+
+    report = diff_reports(*getattr(diff_samples, pair)())
+    for show_all in (False, True):
+        full = render_diff(report, OutputFormat.TABLE, show_all=show_all)
+        text = render_diff(report, OutputFormat.TABLE, show_all=show_all, width=width)
+        assert widest(text) <= width, text
+        if widest(full) <= width:
+            assert text == full
+        # the explanation is wrapped, never cut: every word is still there
+        first = full.split("\n\n")[1].split()
+        assert text.split("\n\n")[1].split() == first
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_check_tables_fit_and_wrap_the_fixes(width: int) -> None:
+    from pyimgsize.render.check import render_check
+    from pyimgsize.render.check_words import word_check
+    from pyimgsize.report import CheckReport
+    from tests.render.test_check_render import failing_report
+
+    report: CheckReport = failing_report()
+    full = render_check(report, CheckFormat.TABLE)
+    text = render_check(report, CheckFormat.TABLE, width=width)
+    assert widest(full) > 200
+    assert widest(text) <= width
+    details = text.split("\n\n", 2)[2]
+    for rule in word_check(report).rules:
+        if rule.status == "fail" and rule.remedy:
+            # a fix line keeps all its words, wrapped and indented under "fix:"
+            assert " ".join(rule.remedy.split()) in " ".join(details.split())
+    for line in details.splitlines():
+        assert line.startswith(("FAIL ", "SKIP ", "  "))
