@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from pyimgsize.cli.app import main
-from pyimgsize.cli.install import PluginStatus, install_plugin, plugin_state
+from pyimgsize.cli.install import install_plugin, plugin_state
+from pyimgsize.plugin_state import PluginState, PluginStatus
 from pyimgsize.render.plugin import BROKEN_DESCRIPTION
 from tests.conftest import engine_required
 
@@ -146,7 +147,6 @@ def test_check_reports_old_style_links_and_foreign_files(
 
 
 def test_every_status_has_words(tmp_path: Path) -> None:
-    from pyimgsize.cli.install import PluginState
     from pyimgsize.render.plugin import render_plugin_state
 
     texts = {

@@ -14,15 +14,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import MutableMapping
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from pyimgsize.errors import UsageError
+from pyimgsize.plugin_state import LAUNCHER_MARKER, PluginState, PluginStatus
 
 PLUGIN_NAME = "pyimgsize"
 EXECUTABLE_NAME = f"docker-{PLUGIN_NAME}"
-LAUNCHER_MARKER = "pyimgsize-launcher"
 
 
 def default_plugin_dir(environ: MutableMapping[str, str] | None = None) -> Path:
@@ -102,30 +100,6 @@ def install_plugin(target_dir: Path | None = None, *, force: bool = False) -> Pa
             f"cannot install the Docker CLI plugin at {path}: {exc.strerror or exc}"
         ) from exc
     return path
-
-
-class PluginStatus(StrEnum):
-    """What ``install-plugin --check`` finds (a closed set)."""
-
-    OK = "ok"
-    MISSING = "missing"
-    PYTHON_GONE = "python-gone"
-    PYIMGSIZE_GONE = "pyimgsize-gone"
-    LINK = "link"
-    DANGLING_LINK = "dangling-link"
-    FOREIGN = "foreign"
-
-    @property
-    def works(self) -> bool:
-        return self in (PluginStatus.OK, PluginStatus.LINK)
-
-
-@dataclass(frozen=True, slots=True)
-class PluginState:
-    path: Path
-    status: PluginStatus
-    python: Path | None = None  # the launcher's interpreter, or a link's target
-    current: bool = False  # the launcher runs this very interpreter
 
 
 def plugin_state(target_dir: Path | None = None) -> PluginState:

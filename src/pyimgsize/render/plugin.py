@@ -7,7 +7,7 @@ import json
 import shlex
 from typing import assert_never
 
-from pyimgsize.cli.install import LAUNCHER_MARKER, PluginState, PluginStatus
+from pyimgsize.plugin_state import LAUNCHER_MARKER, PluginState, PluginStatus
 
 BROKEN_DESCRIPTION = "BROKEN: its Python environment is gone; run pyimgsize install-plugin again"
 _REINSTALL = "reinstall pyimgsize and run `pyimgsize install-plugin` again"
