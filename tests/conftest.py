@@ -78,6 +78,16 @@ def engine_required() -> bool:
     return _env_flag("CI") or _env_flag("PYIMGSIZE_REQUIRE_ENGINE")
 
 
+def docker_cli() -> str:
+    """The docker CLI's path; when it is missing, the test does not run here (`not_run_here`)."""
+    import shutil
+
+    docker = shutil.which("docker")
+    if docker is None:
+        not_run_here("the docker CLI (Debian package docker.io)", "it is missing", rerun_command())
+    return docker
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     mode = "required (fail if missing)" if engine_required() else "optional (skip if missing)"
     return f"pyimgsize: Docker engine {mode}"

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import register_test_image, unique_tag
 from fixtures import File, Image, Layer, dist, write_docker_archive
-from tests.conftest import register_test_image, unique_tag
 from tests.readme import code_blocks, copy_checkout, readme_section
 
 SITE = "usr/local/lib/python3.11/site-packages"

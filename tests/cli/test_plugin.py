@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import pyimgsize
-from conftest import not_run_here, rerun_command
+from conftest import docker_cli
 from pyimgsize.cli import install, plugin
 from pyimgsize.cli.install import install_plugin
 from pyimgsize.cli.plugin import (
@@ -33,13 +33,6 @@ HEAVY_MODULES = ("docker", "typer", "pydantic", "click", "rich", "requests")
 
 def _script() -> Path:
     return install.find_plugin_executable()
-
-
-def _docker_cli() -> str:
-    docker = shutil.which("docker")
-    if docker is None:
-        not_run_here("the docker CLI (Debian package docker.io)", "it is missing", rerun_command())
-    return docker
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -425,7 +418,7 @@ def docker_config_with_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_docker_help_lists_plugin(docker_config_with_plugin: dict[str, str]) -> None:
     proc = subprocess.run(
-        [_docker_cli(), "--help"],
+        [docker_cli(), "--help"],
         capture_output=True,
         text=True,
         env=docker_config_with_plugin,
@@ -443,7 +436,7 @@ def test_docker_runs_plugin_metadata_without_errors(
 ) -> None:
     """`docker info` style listing: the CLI validates every plugin's metadata."""
     proc = subprocess.run(
-        [_docker_cli(), "pyimgsize", "docker-cli-plugin-metadata"],
+        [docker_cli(), "pyimgsize", "docker-cli-plugin-metadata"],
         capture_output=True,
         text=True,
         env=docker_config_with_plugin,
@@ -462,7 +455,7 @@ def test_docker_pyimgsize_help(
     docker_config_with_plugin: dict[str, str], global_options: list[str]
 ) -> None:
     proc = subprocess.run(
-        [_docker_cli(), *global_options, "pyimgsize", "--help"],
+        [docker_cli(), *global_options, "pyimgsize", "--help"],
         capture_output=True,
         text=True,
         env=docker_config_with_plugin,
@@ -481,7 +474,7 @@ def test_docker_host_flag_reaches_the_sdk(
     env = {k: v for k, v in docker_config_with_plugin.items() if k != "DOCKER_CONTEXT"}
     proc = subprocess.run(
         [
-            _docker_cli(),
+            docker_cli(),
             "-H",
             f"unix://{tmp_path}/nowhere.sock",
             "pyimgsize",

@@ -13,21 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import docker_cli
 from pyimgsize.cli.app import main
 from pyimgsize.cli.install import install_plugin, plugin_state
 from pyimgsize.plugin_state import PluginState, PluginStatus
 from pyimgsize.render.plugin import BROKEN_DESCRIPTION
-from tests.conftest import engine_required
-
-
-def docker_cli() -> str:
-    docker = shutil.which("docker")
-    if docker is None:
-        message = "the docker CLI is not installed (Debian package docker.io)"
-        if engine_required():
-            pytest.fail(message)
-        pytest.skip(message)
-    return docker
 
 
 def make_venv(where: Path) -> Path:
