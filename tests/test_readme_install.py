@@ -213,9 +213,11 @@ def test_github_actions_recipe(ci_images: dict[str, str], wheel: Path, tmp_path:
         ran[step.get("name", step["run"])] = bash(
             _with_images(step["run"], ci_images), work, env, check=False
         )
-    assert list(ran) == ["Install pyimgsize", "Measure", "Size budget"]
-    for name in ("Install pyimgsize", "Measure"):
+    assert list(ran) == ["Install pyimgsize", "Measure", "Size budget", "Pictures (HTML reports)"]
+    for name in ("Install pyimgsize", "Measure", "Pictures (HTML reports)"):
         assert ran[name].returncode == 0, ran[name].stderr
+    for page in ("image-size.html", "image-size-diff.html"):
+        assert (work / page).read_text().startswith("<!DOCTYPE html>")
     assert_runs_from(venv, env)
     gate = ran["Size budget"]
     assert gate.returncode == 1, gate.stderr  # the pip cache in app:pr fails max_cache = 0
