@@ -185,7 +185,7 @@ def _edited(saved: Path, tmp_path: Path, edit: object) -> Path:
         (
             lambda d: d["image"].update(source="ftp"),
             "is not a usable inspect report: image.source should be "
-            '"docker", "docker-archive", "oci" or "report", not "ftp"',
+            '"docker", "docker-archive", "oci", "registry" or "report", not "ftp"',
         ),
         (
             lambda d: (d["image"].update(bytes=None), d["layers"][0].update(bytes="x")),
