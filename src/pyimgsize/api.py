@@ -119,26 +119,63 @@ def advise(
 
 
 def load_report(path: Path) -> InspectReport:
-    """Read a saved `inspect --format json` report (a diff/check baseline)."""
+    """Read a saved `inspect --format json` report (a diff/check baseline).
+
+    Any key order and indentation (`jq -S` output included). A file that is not valid JSON,
+    JSON that is not an inspect report, a newer schema_version and a field of the wrong type
+    each raise ReportError naming the file, the field and the reason.
+    """
+    import json
+
+    from pydantic import ValidationError
+
+    from pyimgsize.render.validation import (
+        describe_errors,
+        describe_not_an_inspect_report,
+        describe_schema_version,
+    )
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot read report {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{path} is not a pyimgsize report: not UTF-8 text") from exc
     try:
-        return InspectReport.model_validate_json(text)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid JSON"
-        raise ReportError(f"{path} is not a pyimgsize inspect JSON report: {first}") from exc
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    not_a_report = describe_not_an_inspect_report(document)
+    if not_a_report is not None:
+        raise ReportError(f"{path} is JSON but not a pyimgsize inspect report: {not_a_report}")
+    version_problem = describe_schema_version(document["schema_version"])
+    if version_problem is not None:
+        raise ReportError(f"{path}: {version_problem}")
+    try:
+        return InspectReport.model_validate(document)
+    except ValidationError as exc:
+        raise ReportError(
+            f"{path} is not a usable inspect report: {describe_errors(exc.errors())}"
+        ) from exc
 
 
 def is_report_file(ref: str) -> bool:
-    """A reference that names an existing JSON report (rather than an image)."""
+    """A reference that names an existing JSON file (rather than an image): its first
+    non-space byte is `{`. Whether it is a usable report is `load_report`'s to say."""
     p = Path(ref)
-    if not p.is_file() or p.suffix.lower() != ".json":
+    if not p.is_file():
         return False
-    with p.open("rb") as fh:
-        head = fh.read(4096).lstrip()
-    return head.startswith(b"{") and b'"schema_version"' in head
+    try:
+        with p.open("rb") as fh:
+            while chunk := fh.read(4096):
+                head = chunk.lstrip()
+                if head:
+                    return head.startswith(b"{")
+    except OSError:
+        return False  # the image reader reports the unreadable file
+    return False
 
 
 def inspect_or_load(

@@ -357,7 +357,7 @@ def test_unreadable_baseline_exits_3(
     bad.write_text('{"schema_version": "1", "image": 5}', encoding="utf-8")
     code, out, err = run(capsys, "check", write_app(tmp_path, cache=True), "--baseline", str(bad))
     assert (code, out) == (3, "")
-    assert err.startswith(f"error: {bad} is not a pyimgsize inspect JSON report")
+    assert err.startswith(f"error: {bad} is not a usable inspect report: image should be an")
 
 
 # --- baselines ----------------------------------------------------------------------------------

@@ -214,7 +214,7 @@ def test_bad_report_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     bad.write_text('{"schema_version": "1", "image": 5}', encoding="utf-8")
     code, out, err = run(capsys, "diff", str(bad), ref_a)
     assert (code, out) == (3, "")
-    assert err.startswith(f"error: {bad} is not a pyimgsize inspect JSON report")
+    assert err.startswith(f"error: {bad} is not a usable inspect report: image should be an")
 
 
 @pytest.mark.parametrize(

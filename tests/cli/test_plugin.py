@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import pyimgsize
-from conftest import not_run_here, rerun_command
+from conftest import docker_cli
 from pyimgsize.cli import install, plugin
 from pyimgsize.cli.install import install_plugin
 from pyimgsize.cli.plugin import (
@@ -33,13 +33,6 @@ HEAVY_MODULES = ("docker", "typer", "pydantic", "click", "rich", "requests")
 
 def _script() -> Path:
     return install.find_plugin_executable()
-
-
-def _docker_cli() -> str:
-    docker = shutil.which("docker")
-    if docker is None:
-        not_run_here("the docker CLI (Debian package docker.io)", "it is missing", rerun_command())
-    return docker
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -366,13 +359,23 @@ def test_cli_socket_close_interrupts(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- install_plugin --------------------------------------------------------------------------
 
 
+def _launcher_python(path: Path) -> str:
+    line = next(x for x in path.read_text().splitlines() if x.startswith("PYIMGSIZE_PYTHON="))
+    return line.removeprefix("PYIMGSIZE_PYTHON=")
+
+
 def test_install_plugin_into_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg"))
-    link = install_plugin()
-    assert link == tmp_path / "cfg" / "cli-plugins" / "docker-pyimgsize"
-    assert link.is_symlink()
-    assert link.resolve() == _script().resolve()
-    assert install_plugin() == link  # idempotent
+    launcher = install_plugin()
+    assert launcher == tmp_path / "cfg" / "cli-plugins" / "docker-pyimgsize"
+    assert not launcher.is_symlink()
+    assert os.access(launcher, os.X_OK)
+    assert _launcher_python(launcher) == str(Path(sys.executable).absolute())
+    assert install_plugin() == launcher  # idempotent
+    proc = subprocess.run(
+        [str(launcher), "docker-cli-plugin-metadata"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(proc.stdout)["ShortDescription"] == plugin.SHORT_DESCRIPTION
 
 
 def test_install_plugin_explicit_dir_and_force(tmp_path: Path) -> None:
@@ -380,22 +383,19 @@ def test_install_plugin_explicit_dir_and_force(tmp_path: Path) -> None:
     other.write_text("#!/bin/sh\necho someone else's\n")
     with pytest.raises(UsageError, match=r"already exists.*--force"):
         install_plugin(tmp_path)
-    assert other.read_text().startswith("#!/bin/sh")
-    link = install_plugin(tmp_path, force=True)
-    assert link.resolve() == _script().resolve()
+    assert other.read_text().startswith("#!/bin/sh\necho")
+    launcher = install_plugin(tmp_path, force=True)
+    assert _launcher_python(launcher) == str(Path(sys.executable).absolute())
 
 
-def test_install_plugin_replaces_dangling_link(tmp_path: Path) -> None:
-    (tmp_path / "docker-pyimgsize").symlink_to(tmp_path / "gone" / "docker-pyimgsize")
-    link = install_plugin(tmp_path)
-    assert link.resolve() == _script().resolve()
-
-
-def test_install_plugin_without_executable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(UsageError, match="cannot find the docker-pyimgsize executable"):
-        install_plugin(tmp_path / "plugins")
+@pytest.mark.parametrize("dangling", [False, True])
+def test_install_plugin_replaces_an_old_style_link(tmp_path: Path, dangling: bool) -> None:
+    """Older versions linked the console script; that link is ours to replace, without --force."""
+    target = tmp_path / "gone" / "docker-pyimgsize" if dangling else _script()
+    (tmp_path / "docker-pyimgsize").symlink_to(target)
+    launcher = install_plugin(tmp_path)
+    assert not launcher.is_symlink()
+    assert _launcher_python(launcher) == str(Path(sys.executable).absolute())
 
 
 def test_install_plugin_unwritable_dir(tmp_path: Path) -> None:
@@ -418,7 +418,7 @@ def docker_config_with_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_docker_help_lists_plugin(docker_config_with_plugin: dict[str, str]) -> None:
     proc = subprocess.run(
-        [_docker_cli(), "--help"],
+        [docker_cli(), "--help"],
         capture_output=True,
         text=True,
         env=docker_config_with_plugin,
@@ -436,7 +436,7 @@ def test_docker_runs_plugin_metadata_without_errors(
 ) -> None:
     """`docker info` style listing: the CLI validates every plugin's metadata."""
     proc = subprocess.run(
-        [_docker_cli(), "pyimgsize", "docker-cli-plugin-metadata"],
+        [docker_cli(), "pyimgsize", "docker-cli-plugin-metadata"],
         capture_output=True,
         text=True,
         env=docker_config_with_plugin,
@@ -455,7 +455,7 @@ def test_docker_pyimgsize_help(
     docker_config_with_plugin: dict[str, str], global_options: list[str]
 ) -> None:
     proc = subprocess.run(
-        [_docker_cli(), *global_options, "pyimgsize", "--help"],
+        [docker_cli(), *global_options, "pyimgsize", "--help"],
         capture_output=True,
         text=True,
         env=docker_config_with_plugin,
@@ -474,7 +474,7 @@ def test_docker_host_flag_reaches_the_sdk(
     env = {k: v for k, v in docker_config_with_plugin.items() if k != "DOCKER_CONTEXT"}
     proc = subprocess.run(
         [
-            _docker_cli(),
+            docker_cli(),
             "-H",
             f"unix://{tmp_path}/nowhere.sock",
             "pyimgsize",

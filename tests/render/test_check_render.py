@@ -190,7 +190,8 @@ def test_github_annotations() -> None:
     assert len(notices) == 2  # the skipped rule and the verdict
     assert len(lines) == 8
     assert errors[0].startswith(
-        "::error title=pyimgsize budget%3A max_layers_total::layers (stored) 610.0 MB > 550.0 MB"
+        "::error title=pyimgsize budget%3A max_layers_total::"
+        "shipped (all layers) 610.0 MB > 550.0 MB"
     )
     assert "%0Afix: " in errors[0]
     assert notices[0] == (

@@ -73,7 +73,7 @@ def test_max_layers_total_counts_stored_bytes() -> None:
     rule = only(evaluate(sample_report(), Budget(max_layers_total="550MB")), "max_layers_total")
     assert (rule.status, rule.actual, rule.limit) == ("fail", 600 * MB, 550 * MB)
     assert [x.bytes for x in rule.contributors] == [500 * MB, 80 * MB, 20 * MB]
-    assert rule.message.startswith("layers (stored) 600.0 MB > 550.0 MB: layer 1: ")
+    assert rule.message.startswith("shipped (all layers) 600.0 MB > 550.0 MB: layer 1: ")
     passing = only(evaluate(sample_report(), Budget(max_layers_total="600MB")), "max_layers_total")
     assert passing.status == "pass"
 
@@ -83,7 +83,7 @@ def test_max_layers_total_remedy_points_at_dead_bytes_when_they_explain_the_exce
     rule = only(evaluate(sample_report(), Budget(max_layers_total="570MB")), "max_layers_total")
     assert rule.status == "fail"
     assert rule.remedy is not None
-    assert rule.remedy.startswith("35.0 MB of the stored bytes are dead")
+    assert rule.remedy.startswith("35.0 MB of the shipped bytes are dead")
     assert "same RUN" in rule.remedy
 
 

@@ -291,4 +291,4 @@ def test_unreachable_engine_says_how_to_save_and_inspect_the_archive(tmp_path: P
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     assert "docker save pyimgsize-test/anything:1" in lines[0]
-    assert "docker-archive:" in lines[0]
+    assert "pyimgsize inspect image.tar" in lines[0]

@@ -367,7 +367,7 @@ RULES: Final[tuple[Rule, ...]] = (
         measure=lambda m: m.report.image.layer_bytes,
         contributors=_layers_contributors,
         fix=_layers_fix,
-        help="Cap bytes stored in all layers.",
+        help="Cap shipped bytes (all layers, uncompressed).",
         description="Caps image.layer_bytes.",
     ),
     Rule(

@@ -36,6 +36,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 _state = {"debug": False}
@@ -122,6 +123,22 @@ def emit(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
+
+
+def table_width(output: Path | None) -> int | None:
+    """How wide tables may be: a file (`--output`) keeps full width; else `COLUMNS` when set
+    (a user's explicit choice, honoured in pipes too), else the terminal's width when stdout
+    is a terminal; a pipe keeps full width."""
+    if output is not None:
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
 
 
 ImageArg = Annotated[
@@ -217,7 +234,10 @@ def inspect(
             report = run_inspect(image, **how)
     finally:
         progress.done()
-    emit(render_inspect(report, fmt, top=top, sort=sort, tree=tree), output)
+    emit(
+        render_inspect(report, fmt, top=top, sort=sort, tree=tree, width=table_width(output)),
+        output,
+    )
     return ExitCode.OK
 
 
@@ -266,7 +286,10 @@ def advise(
             advice = run_advise(image, **how)
     finally:
         progress.done()
-    emit(render_advice(advice, fmt, inspected=report, tree=tree), output)
+    emit(
+        render_advice(advice, fmt, inspected=report, tree=tree, width=table_width(output)),
+        output,
+    )
     return ExitCode.OK
 
 
@@ -332,7 +355,12 @@ def diff(
         )
     finally:
         progress.done()
-    emit(render_diff(report, fmt, show_all=show_all, sides=(report_a, report_b)), output)
+    emit(
+        render_diff(
+            report, fmt, show_all=show_all, sides=(report_a, report_b), width=table_width(output)
+        ),
+        output,
+    )
     return ExitCode.OK
 
 
@@ -428,7 +456,7 @@ def check(
         )
     finally:
         progress.done()
-    emit(render_check(verdict, fmt), output)
+    emit(render_check(verdict, fmt, width=table_width(output)), output)
     return ExitCode.OK if verdict.passed else ExitCode.BUDGET_EXCEEDED
 
 
@@ -511,10 +539,22 @@ def install_plugin_cmd(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only report whether `docker pyimgsize` works (exit 1 when not)."
+        ),
+    ] = False,
 ) -> int:
-    """Link docker-pyimgsize into the Docker CLI's plugin directory (`docker pyimgsize ...`)."""
-    from pyimgsize.cli.install import install_plugin
+    """Install `docker pyimgsize`: a launcher in the Docker CLI's plugin directory that runs
+    pyimgsize with this Python interpreter."""
+    from pyimgsize.cli.install import install_plugin, plugin_state
+    from pyimgsize.render.plugin import render_plugin_state
 
+    if check_only:
+        state = plugin_state(directory)
+        typer.echo(render_plugin_state(state))
+        return ExitCode.OK if state.status.works else ExitCode.BUDGET_EXCEEDED
     target = install_plugin(directory, force=force)
     typer.echo(f"installed {target}; try: docker pyimgsize inspect IMAGE")
     return ExitCode.OK
@@ -526,8 +566,9 @@ def install_plugin_cmd(
 def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
     """Run the CLI; returns the exit code. `prog_name` is how usage lines name the program
     (`docker pyimgsize` under the Docker CLI plugin)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    if debug:
+        args = ["--debug", *args]
     # The pipeline builds tens of thousands of small objects and no reference cycles: the
     # cyclic collector would only rescan them again and again (about a fifth of the run time
     # on a 40,000-file image). Reference counting frees everything; this process is short.
@@ -573,6 +614,14 @@ def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
     if isinstance(result, int):
         return result
     return int(ExitCode.OK)
+
+
+def _take_debug(args: list[str]) -> tuple[list[str], bool]:
+    """Remove `--debug` wherever it stands (before a `--` that ends the options): it is a
+    global flag, and `pyimgsize inspect IMAGE --debug` should mean what the user meant."""
+    end = args.index("--") if "--" in args else len(args)
+    kept = [arg for arg in args[:end] if arg != "--debug"]
+    return [*kept, *args[end:]], len(kept) != end
 
 
 def _error(message: str) -> None:

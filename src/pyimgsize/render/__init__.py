@@ -25,19 +25,21 @@ def render_inspect(
     top: int = 20,
     sort: SortKey = SortKey.BYTES,
     tree: FileTree | None = None,
+    width: int | None = None,
 ) -> str:
     """Render an inspect report as `fmt`.
 
     `top` limits the distributions listed by table and markdown (`top <= 0` lists all);
     `sort` orders them. JSON and HTML ignore both: they list every distribution in report
     order (bytes descending, then name). HTML draws `tree`, the image's file tree
-    (`api.inspect_with_tree`), and needs it.
+    (`api.inspect_with_tree`), and needs it. `width` fits a table to a terminal (None: full
+    width; other formats ignore it).
     """
     match fmt:
         case OutputFormat.TABLE:
             from pyimgsize.render.table import render_inspect_table
 
-            return render_inspect_table(report, top=top, sort=sort)
+            return render_inspect_table(report, top=top, sort=sort, width=width)
         case OutputFormat.JSON:
             from pyimgsize.render.json import render_json
             from pyimgsize.render.problems import worded

@@ -13,16 +13,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, assert_never
 
-from pyimgsize.render.advice_words import ROW_HEADERS, describe, fix, rows, title, tradeoff
+from pyimgsize.render.advice_words import (
+    ROW_COLUMNS,
+    ROW_HEADERS,
+    describe,
+    fix,
+    rows,
+    title,
+    tradeoff,
+)
 from pyimgsize.render.common import (
     ELLIPSIS,
     count,
+    fit_lines,
+    fit_table,
     layer_label,
     make_table,
     md_code,
     md_escape,
     percent,
     truncate,
+    wrap_lines,
 )
 from pyimgsize.render.options import OutputFormat
 from pyimgsize.report import AdviseReport, InspectReport, Layer, Suggestion
@@ -92,17 +103,23 @@ def _layers_word(s: Suggestion) -> str:
     return f"{noun} {', '.join(s.layers)}"
 
 
-def render_advice_table(report: AdviseReport) -> str:
+def render_advice_table(report: AdviseReport, width: int | None = None) -> str:
+    """The advice as terminal text; `width` fits it to a terminal (None: full width)."""
     head = f"Advice for {report.image.ref}"
     if not report.suggestions:
-        return f"{head}\n  {NOTHING}."
+        return fit_lines(f"{head}\n  {NOTHING}.", width)
+    summary = wrap_lines(f"  {_summary(report.suggestions, report.image.layer_bytes)}", width)
     parts = [
-        f"{head}\n  {_summary(report.suggestions, report.image.layer_bytes)}",
-        make_table(ROW_HEADERS, rows(report.suggestions), right=(0, 1)),
+        fit_lines(f"{head}\n{summary}", width),
+        fit_table(ROW_COLUMNS, rows(report.suggestions), width),
     ]
     for n, s in enumerate(report.suggestions, 1):
-        lines = [f"{n}. {title(s)} [{s.id}]: saves {format_bytes(s.saves_bytes)} ({s.confidence})"]
-        lines += [f"   {label}: {text}" for label, text in _detail_lines(s, report.layers, str)]
+        first = f"{n}. {title(s)} [{s.id}]: saves {format_bytes(s.saves_bytes)} ({s.confidence})"
+        lines = [wrap_lines(first, width, indent="   ")]
+        lines += [
+            wrap_lines(f"   {label}: {text}", width, indent="  ")
+            for label, text in _detail_lines(s, report.layers, str)
+        ]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -133,13 +150,14 @@ def render_advice(
     *,
     inspected: InspectReport | None = None,
     tree: FileTree | None = None,
+    width: int | None = None,
 ) -> str:
     """The advise report as `fmt` (JSON: the wire model). HTML is the inspect page with the
     suggestions table, so it needs the inspect report and its file tree
-    (`api.inspect_with_tree`)."""
+    (`api.inspect_with_tree`). `width` fits the table format to a terminal."""
     match fmt:
         case OutputFormat.TABLE:
-            return render_advice_table(report)
+            return render_advice_table(report, width)
         case OutputFormat.MARKDOWN:
             return render_advice_markdown(report)
         case OutputFormat.JSON:

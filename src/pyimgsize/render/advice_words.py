@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import assert_never
 
+from pyimgsize.render.common import Column
 from pyimgsize.report import Fix, Suggestion, SuggestionId, Tradeoff
 from pyimgsize.units import format_bytes
 
@@ -105,6 +106,17 @@ def rows(suggestions: Sequence[Suggestion]) -> list[list[str]]:
 
 ROW_HEADERS = ["#", "saves", "confidence", "id", "what", "layers"]
 """The columns of `rows`."""
+
+ROW_COLUMNS = [
+    Column("#", right=True),
+    Column("saves", right=True),
+    Column("confidence", drop=2),
+    Column("id", shrink="cut", soft=16, hard=10),
+    Column("what", shrink="wrap", soft=30, hard=12),
+    Column("layers", shrink="cut", soft=8, hard=5, drop=1),
+]
+"""The columns of `rows` for a table fitted to a terminal (`fit_table`): the layer list goes
+first, then the confidence; the saving and what to change stay."""
 
 
 def fix(

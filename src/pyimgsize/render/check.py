@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Final, assert_never
 
 from pyimgsize.render.check_words import format_value, is_signed, word_check
-from pyimgsize.render.common import make_table, short_id
+from pyimgsize.render.common import Column, fit_table, make_table, short_id, wrap_lines
 from pyimgsize.render.json import render_json
 from pyimgsize.render.options import CheckFormat
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
@@ -55,8 +55,11 @@ def check_renderer(fmt: CheckFormat) -> Callable[[CheckReport], str]:
             assert_never(fmt)
 
 
-def render_check(report: CheckReport, fmt: CheckFormat) -> str:
-    """Render a check verdict as `fmt`."""
+def render_check(report: CheckReport, fmt: CheckFormat, *, width: int | None = None) -> str:
+    """Render a check verdict as `fmt`; `width` fits the table to a terminal (None: full
+    width; other formats ignore it)."""
+    if fmt is CheckFormat.TABLE:
+        return render_check_table(report, width=width)
     return check_renderer(fmt)(report)
 
 
@@ -100,30 +103,40 @@ def summary_line(report: CheckReport) -> str:
 def _image_line(image: ImageRef) -> str:
     return (
         f"{image.ref} ({short_id(image.id)}): {format_bytes(image.bytes)} visible, "
-        f"{format_bytes(image.layer_bytes)} stored"
+        f"{format_bytes(image.layer_bytes)} shipped"
     )
 
 
 # --- table -----------------------------------------------------------------------------------
 
 
-def render_check_table(report: CheckReport) -> str:
+def render_check_table(report: CheckReport, *, width: int | None = None) -> str:
     """Terminal output: summary, image (and baseline), one row per rule, then the failing and
-    skipped rules with their explanation and remedy."""
+    skipped rules with their explanation and remedy. `width` fits it to a terminal: long
+    explanations and remedies wrap (None: one line each, for pipes and files)."""
     report = word_check(report)
-    lines = [f"pyimgsize check {summary_line(report)}", f"image     {_image_line(report.image)}"]
+    lines = [
+        wrap_lines(f"pyimgsize check {summary_line(report)}", width),
+        wrap_lines(f"image     {_image_line(report.image)}", width, "          "),
+    ]
     if report.baseline is not None:
-        lines.append(f"baseline  {_image_line(report.baseline)}")
+        lines.append(wrap_lines(f"baseline  {_image_line(report.baseline)}", width, "          "))
     lines.append("")
     rows = [[r.rule, r.status.upper(), actual_cell(r), limit_cell(r)] for r in report.rules]
-    lines.append(make_table(["rule", "status", "actual", "limit"], rows, right=(2, 3)))
+    columns = [
+        Column("rule", shrink="cut", soft=20, hard=10),
+        Column("status"),
+        Column("actual", right=True),
+        Column("limit", right=True),
+    ]
+    lines.append(fit_table(columns, rows, width))
     details = [r for r in report.rules if r.status != "pass"]
     if details:
         lines.append("")
     for rule in details:
-        lines.append(f"{rule.status.upper()} {rule.rule}: {rule.message}")
+        lines.append(wrap_lines(f"{rule.status.upper()} {rule.rule}: {rule.message}", width, "  "))
         if rule.remedy:
-            lines.append(f"  fix: {rule.remedy}")
+            lines.append(wrap_lines(f"  fix: {rule.remedy}", width, "     "))
     return "\n".join(lines)
 
 
@@ -152,7 +165,7 @@ def render_check_markdown(report: CheckReport) -> str:
         "",
         f"Image {_md_code(report.image.ref)} ({_md_code(short_id(report.image.id))}): "
         f"**{format_bytes(report.image.bytes)}** visible, "
-        f"{format_bytes(report.image.layer_bytes)} stored.",
+        f"{format_bytes(report.image.layer_bytes)} shipped.",
     ]
     if report.baseline is not None:
         base = report.baseline

@@ -32,7 +32,7 @@ class Label:
 
 LABELS: Final[dict[str, Label]] = {
     "max_image": Label("image"),
-    "max_layers_total": Label("layers (stored)"),
+    "max_layers_total": Label("shipped (all layers)"),
     "max_compressed": Label("compressed layers (pull size)"),
     "max_python": Label("Python"),
     "max_bytecode": Label("bytecode"),
@@ -181,7 +181,7 @@ def _delete_in_same_run(rule: RuleResult) -> str:
     fix = rule.fix
     if fix is not None and fix.bytes is not None:
         return (
-            f"{format_bytes(fix.bytes)} of the stored bytes are dead (deleted or overwritten by a "
+            f"{format_bytes(fix.bytes)} of the shipped bytes are dead (deleted or overwritten by a "
             "later layer): delete files in the same RUN that creates them, since a later "
             "rm only hides them"
         )

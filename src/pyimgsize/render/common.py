@@ -7,13 +7,15 @@ Everything here is pure: strings in, strings out. Sizes are always shown with
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
-from typing import assert_never
+from dataclasses import dataclass
+from typing import Literal, assert_never
 
 from tabulate import tabulate
 
 from pyimgsize.render.options import SortKey
-from pyimgsize.report import DEAD_CATEGORIES, DeadCategories, Package
+from pyimgsize.report import DEAD_CATEGORIES, DeadCategories, Layer, Package
 from pyimgsize.units import format_bytes
 
 ELLIPSIS = "…"
@@ -141,6 +143,37 @@ def dead_cell(dead_bytes: int, dead: DeadCategories) -> str:
     return f"{format_bytes(dead_bytes)} ({category})"
 
 
+_DEAD_TAGS = {
+    "cache": "pip/uv/poetry caches, stray wheels",
+    "other": "files outside Python (OS packages, apt lists, ...)",
+}
+
+
+def dead_legend(layers: Iterable[Layer]) -> str | None:
+    """What the tags of the "dead" column mean, for the tags the table shows: "(other)" is not
+    self-explanatory. None when no layer has dead bytes."""
+    tags = {
+        tag
+        for layer in layers
+        if layer.dead_bytes > 0 and (tag := dominant_dead_category(layer.dead_categories))
+    }
+    if not tags:
+        return None
+    parts = [
+        f"({tag}) {_DEAD_TAGS[tag]}" for tag in DEAD_CATEGORIES if tag in tags and tag in _DEAD_TAGS
+    ]
+    text = "dead: shipped by a layer, deleted or hidden by a later one; tagged by its largest part"
+    return text + ("; " + "; ".join(parts) if parts else "")
+
+
+def installer_cell(package: Package) -> str:
+    """Who installed a distribution: INSTALLER's word (`pip`, `uv`, ...), `dpkg` for a Debian
+    package's distribution (no INSTALLER file; dpkg's file lists own it), else "-"."""
+    if package.installer:
+        return package.installer
+    return "dpkg" if package.ownership == "dpkg" else "-"
+
+
 def _name_key(package: Package) -> tuple[str, str]:
     return (package.name.casefold(), package.site_packages)
 
@@ -249,3 +282,153 @@ def source_label(source: str, read_via: str | None) -> str:
     """`docker`, or `docker (read from its layer storage in place)`: how an engine image
     was read, where the source says."""
     return f"{source} (read from {READ_VIA[read_via]})" if read_via in READ_VIA else source
+
+
+# --- fitting tables to the terminal --------------------------------------------------------------
+
+Shrink = Literal["cut", "path", "wrap"]
+"""How a column's cells may be narrowed: `cut` the end (…), elide a `path` in the middle, or
+`wrap` the text onto more lines."""
+
+_GAP = 2  # the "simple" table format puts two spaces between columns
+_HEADER_PAD = 2  # and makes a column at least as wide as its header plus two (MIN_PADDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table that can fit a terminal's width (see `fit_table`).
+
+    `shrink` says how its cells may be narrowed, first to `soft` characters (before any column is
+    dropped), then down to `hard` (when nothing droppable is left). `drop` ranks the column
+    among those that may be left out, the least useful first (lower drops first); None keeps it.
+    """
+
+    header: str
+    right: bool = False
+    shrink: Shrink | None = None
+    soft: int = 16
+    hard: int = 8
+    drop: int | None = None
+
+
+def elide_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters, its middle replaced by an ellipsis: a path keeps
+    where it starts and, longer, where it ends (`/opt/venv/li…/numpy/core/_multiarray.so`)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:width]
+    tail = (width - 1) * 2 // 3
+    head = width - 1 - tail
+    return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
+
+
+def _narrowed(text: str, width: int, how: Shrink | None) -> str:
+    lines = text.split("\n")
+    if all(len(line) <= width for line in lines):
+        return text
+    match how:
+        case "path":
+            return "\n".join(elide_middle(line, width) for line in lines)
+        case "wrap":
+            return "\n".join(
+                "\n".join(textwrap.wrap(line, width, break_on_hyphens=False) or [""])
+                for line in lines
+            )
+        case "cut" | None:
+            return "\n".join(truncate(line, width) for line in lines)
+        case _:
+            assert_never(how)
+
+
+def _natural(header: str, cells: Iterable[str]) -> int:
+    lines = (len(line) for cell in cells for line in cell.split("\n"))
+    return max([len(header) + _HEADER_PAD, *lines])
+
+
+def _squeeze(widths: dict[int, int], floors: dict[int, int], excess: int) -> int:
+    """Narrow the widest columns (down to their floors) until `excess` characters are saved;
+    returns what is still in excess."""
+    while excess > 0:
+        room = [i for i in widths if widths[i] > floors.get(i, widths[i])]
+        if not room:
+            break
+        widest = max(room, key=lambda i: (widths[i], -i))
+        widths[widest] -= 1
+        excess -= 1
+    return excess
+
+
+def fit_table(
+    columns: Sequence[Column], rows: Iterable[Sequence[str]], width: int | None = None
+) -> str:
+    """A table of pre-formatted cells (`make_table`), fitted to `width` characters.
+
+    `width` None keeps every column at full width (pipes and files). Otherwise: narrow the
+    shrinkable columns to their `soft` widths; if that is not enough, leave out droppable
+    columns, least useful first; then narrow down to the `hard` widths; a line still too long
+    (a terminal narrower than any sensible table) is cut. No line is ever wider than `width`.
+    """
+    table_rows = [list(row) for row in rows]
+    if width is None:
+        return make_table(
+            [c.header for c in columns],
+            table_rows,
+            right=[i for i, c in enumerate(columns) if c.right],
+        )
+    natural = {i: _natural(c.header, (row[i] for row in table_rows)) for i, c in enumerate(columns)}
+    kept = list(range(len(columns)))
+
+    def fitted(floor: str) -> tuple[dict[int, int], int]:
+        widths = {i: natural[i] for i in kept}
+        floors = {
+            i: min(natural[i], getattr(columns[i], floor))
+            for i in kept
+            if columns[i].shrink is not None
+        }
+        total = sum(widths.values()) + _GAP * (len(kept) - 1)
+        return widths, _squeeze(widths, floors, total - width)
+
+    widths, excess = fitted("soft")
+    droppable = sorted(
+        (i for i, c in enumerate(columns) if c.drop is not None),
+        key=lambda i: (columns[i].drop, i),
+    )
+    while excess > 0 and droppable:
+        kept.remove(droppable.pop(0))
+        widths, excess = fitted("soft")
+    if excess > 0:
+        widths, excess = fitted("hard")
+    shown = [columns[i] for i in kept]
+    text = make_table(
+        [truncate(columns[i].header, max(widths[i] - _HEADER_PAD, 1)) for i in kept],
+        [[_narrowed(row[i], widths[i], columns[i].shrink) for i in kept] for row in table_rows],
+        right=[n for n, c in enumerate(shown) if c.right],
+    )
+    return fit_lines(text, width)
+
+
+def fit_lines(text: str, width: int | None) -> str:
+    """Every line of `text` cut to `width` characters (None: unchanged): the last resort that
+    keeps any output inside the terminal."""
+    if width is None:
+        return text
+    return "\n".join(
+        truncate(line, width) if len(line) > width else line for line in text.split("\n")
+    )
+
+
+def wrap_lines(text: str, width: int | None, indent: str = "") -> str:
+    """A line of prose wrapped to `width`, continuation lines indented by `indent` (None: one
+    line, as for pipes and files). A word longer than the width is broken."""
+    if width is None or len(text) <= width:
+        return text
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    lines = textwrap.wrap(
+        text.strip(),
+        width,
+        initial_indent=lead,
+        subsequent_indent=lead + indent if len(lead + indent) < width // 2 else "",
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines) or text[:width]

@@ -26,13 +26,15 @@ def render_diff(
     *,
     show_all: bool = False,
     sides: tuple[InspectReport, InspectReport] | None = None,
+    width: int | None = None,
 ) -> str:
     """Render a diff as `fmt`; `show_all` lists unchanged distributions and shared layers.
     HTML draws each distribution's categories when given the inspect reports of A and B
-    (`sides`, from `api.diff_sides`)."""
+    (`sides`, from `api.diff_sides`); `width` fits a table to a terminal (None: full width;
+    other formats ignore it)."""
     match fmt:
         case OutputFormat.TABLE:
-            return render_diff_table(report, show_all=show_all)
+            return render_diff_table(report, show_all=show_all, width=width)
         case OutputFormat.JSON:
             return render_json(report.model_copy(update={"explanation": explanation(report)}))
         case OutputFormat.MARKDOWN:

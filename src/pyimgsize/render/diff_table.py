@@ -4,11 +4,18 @@ Sections, always in this order: the two images, the explanation (its first line 
 the dominant cause), totals (A, B, delta, % of A), Python categories, distributions that
 changed (sorted by absolute delta; unchanged ones only with `--all`), aligned layers (shared
 layers collapsed into one line unless `--all`). Sizes use `format_bytes` (decimal units).
+Given a `width` (a terminal's), prose wraps and every table fits it (`common.fit_table`).
 """
 
 from __future__ import annotations
 
-from pyimgsize.render.common import make_table, short_id, site_packages_labels
+from pyimgsize.render.common import (
+    Column,
+    fit_table,
+    short_id,
+    site_packages_labels,
+    wrap_lines,
+)
 from pyimgsize.render.diff_cells import (
     MATCH_LABELS,
     category_cells,
@@ -39,27 +46,47 @@ def _image_line(label: str, image: ImageRef) -> str:
     )
 
 
-def render_diff_table(report: DiffReport, *, show_all: bool = False) -> str:
-    lines = [_image_line("A", report.a), _image_line("B", report.b), ""]
+# Which category columns a narrow terminal loses first (lower first), as in inspect's tables.
+_CATEGORY_DROP = {"metadata": 2, "data": 3, "source": 4, "native": 6, "bytecode": 7}
+
+
+def _category_columns() -> list[Column]:
+    return [Column(c, right=True, drop=_CATEGORY_DROP[c]) for c in CATEGORIES]
+
+
+def _sizes(*headers: str) -> list[Column]:
+    return [Column(h, right=True) for h in headers]
+
+
+def render_diff_table(
+    report: DiffReport, *, show_all: bool = False, width: int | None = None
+) -> str:
+    """The diff as terminal text; `width` fits it to a terminal (None: full width)."""
+    lines = [
+        wrap_lines(_image_line("A", report.a), width, "   "),
+        wrap_lines(_image_line("B", report.b), width, "   "),
+        "",
+    ]
     words = explanation(report)
     if words:
-        lines.append(words[0])
-        lines += [f"  {text}" for text in words[1:]]
+        lines.append(wrap_lines(words[0], width, "  "))
+        lines += [wrap_lines(f"  {text}", width, "  ") for text in words[1:]]
         lines.append("")
 
     lines += [
         "Totals",
-        make_table(["", "A", "B", "delta", "%"], total_rows(report), right=(1, 2, 3, 4)),
+        fit_table([Column(""), *_sizes("A", "B", "delta", "%")], total_rows(report), width),
         "",
         "Python bytes by category",
-        make_table(["category", "A", "B", "delta"], category_rows(report), right=(1, 2, 3)),
+        fit_table([Column("category"), *_sizes("A", "B", "delta")], category_rows(report), width),
         "",
     ]
 
     packages, _hidden = shown_packages(report, show_all)
-    lines.append(f"Distributions: {package_counts(report, show_all=show_all)}")
+    lines.append(wrap_lines(f"Distributions: {package_counts(report, show_all=show_all)}", width))
     if packages:
         labels = site_packages_labels(p.site_packages for p in packages)
+        single = len(set(labels.values())) == 1
         rows = [
             [
                 p.name,
@@ -73,14 +100,27 @@ def render_diff_table(report: DiffReport, *, show_all: bool = False) -> str:
             ]
             for p in packages
         ]
-        headers = ["name", "version", "status", "A", "B", "delta", *CATEGORIES, "site-packages"]
-        lines.append(make_table(headers, rows, right=tuple(range(3, 6 + len(CATEGORIES)))))
+        columns = [
+            Column("name", shrink="cut", soft=18, hard=10),
+            Column("version", shrink="cut", soft=14, hard=6),
+            Column("status", shrink="cut", soft=7, hard=4, drop=5),
+            Column("A", right=True, drop=4),
+            Column("B", right=True),
+            Column("delta", right=True),
+            *_category_columns(),
+            Column("site-packages", shrink="path", soft=24, hard=12, drop=0 if single else 8),
+        ]
+        lines.append(fit_table(columns, rows, width))
     else:
         lines.append("  no distribution changed")
     lines.append("")
 
     count_a, count_b = layer_counts(report)
-    lines.append(f"Layers (A {count_a}, B {count_b}; aligned by diff_id, instruction, position)")
+    lines.append(
+        wrap_lines(
+            f"Layers (A {count_a}, B {count_b}; aligned by diff_id, instruction, position)", width
+        )
+    )
     rows = []
     for line in layer_lines(report, show_all):
         if line.row is None:
@@ -100,6 +140,15 @@ def render_diff_table(report: DiffReport, *, show_all: bool = False) -> str:
                 "\n".join(prefix + text for prefix, text in created_by_cell(row)),
             ]
         )
-    headers = ["A", "B", "match", "A bytes", "B bytes", "delta", *CATEGORIES, "created by"]
-    lines.append(make_table(headers, rows, right=(0, 1, *range(3, 6 + len(CATEGORIES)))))
+    columns = [
+        Column("A", right=True),
+        Column("B", right=True),
+        Column("match", shrink="cut", soft=11, hard=6),
+        Column("A bytes", right=True, drop=4),
+        Column("B bytes", right=True, drop=5),
+        Column("delta", right=True),
+        *_category_columns(),
+        Column("created by", shrink="cut", soft=30, hard=12),
+    ]
+    lines.append(fit_table(columns, rows, width))
     return "\n".join(lines)

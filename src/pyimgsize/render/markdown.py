@@ -16,6 +16,8 @@ from pyimgsize.render.common import (
     bytes_or_dash,
     count,
     dead_cell,
+    dead_legend,
+    installer_cell,
     layer_instruction,
     make_table,
     md_code,
@@ -89,7 +91,7 @@ def _packages(report: InspectReport, top: int, sort: SortKey) -> str:
         [
             md_escape(p.name),
             md_escape(p.version or "-"),
-            md_escape(p.installer or "-"),
+            md_escape(installer_cell(p)),
             format_bytes(p.bytes),
             count(p.files),
             *_category_cells(p.categories),
@@ -125,7 +127,9 @@ def _layers(report: InspectReport) -> str:
         rows.append(row)
     right = [0, 2, 3, 4] + ([5] if with_compressed else [])
     table = make_table(headers, rows, right=right, tablefmt=_FMT)
-    return f"#### Layers ({len(report.layers)})\n\n{table}"
+    legend = dead_legend(report.layers)
+    note = f"\n\n{md_escape(legend)}" if legend is not None else ""
+    return f"#### Layers ({len(report.layers)})\n\n{table}{note}"
 
 
 def _site_packages(report: InspectReport) -> str:

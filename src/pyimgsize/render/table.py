@@ -2,20 +2,28 @@
 
 Sections, always in this order: image summary, site-packages, top distributions, caches and
 stray wheels, layers, bytecode health (only when something is off), problems (only when there
-are any). Columns are in a fixed order and every size uses `format_bytes` (decimal units).
+are any). Columns are in a fixed order and every size uses `format_bytes` (decimal units). Given a
+`width` (a terminal's), every table fits it (`common.fit_table`): paths are elided in the middle,
+instructions cut, problem text wrapped, and the least useful columns left out first.
 The numbers follow design.md §2 and §3: "visible" is `image.bytes`, "shipped" is
 `image.layer_bytes`, "dead" is what layers ship that a later layer deletes or hides.
 """
 
 from __future__ import annotations
 
-from pyimgsize.render.advice_words import ROW_HEADERS
+from pyimgsize.render.advice_words import ROW_COLUMNS
 from pyimgsize.render.advice_words import rows as suggestion_rows
 from pyimgsize.render.common import (
     ELLIPSIS,
+    Column,
     bytes_or_dash,
     count,
     dead_cell,
+    dead_legend,
+    elide_middle,
+    fit_lines,
+    fit_table,
+    installer_cell,
     layer_instruction,
     make_table,
     more_packages_line,
@@ -25,6 +33,7 @@ from pyimgsize.render.common import (
     site_packages_labels,
     source_label,
     top_packages,
+    wrap_lines,
 )
 from pyimgsize.render.options import SortKey
 from pyimgsize.render.problems import problem_text
@@ -48,7 +57,16 @@ def _category_cells(categories: Categories) -> list[str]:
     return [format_bytes(int(getattr(categories, c))) for c in CATEGORIES]
 
 
-def _summary(report: InspectReport) -> str:
+# Which category columns a narrow terminal loses first (lower first): metadata and data say
+# least about what to fix; bytecode and native say most.
+_CATEGORY_DROP = {"metadata": 2, "data": 3, "source": 4, "native": 6, "bytecode": 7}
+
+
+def _category_columns() -> list[Column]:
+    return [Column(c, right=True, drop=_CATEGORY_DROP[c]) for c in CATEGORIES]
+
+
+def _summary(report: InspectReport, width: int | None) -> str:
     image, totals = report.image, report.totals
     dead_note = percent(totals.dead_bytes, image.layer_bytes)
     rows: list[list[str]] = [
@@ -70,14 +88,21 @@ def _summary(report: InspectReport) -> str:
     lines = [line.rstrip() for line in body.splitlines() if line.strip()]
     source = source_label(image.source, image.read_via)
     about = f"  source {source} · id {short_id(image.id)} · platform {or_dash(image.platform)}"
-    return "\n".join([f"Image {image.ref}", about, *("  " + line for line in lines)])
+    ref = image.ref if width is None else elide_middle(image.ref, max(width - 6, 8))
+    return fit_lines("\n".join([f"Image {ref}", about, *("  " + line for line in lines)]), width)
 
 
-def _site_packages(report: InspectReport) -> str:
+def _site_packages(report: InspectReport, width: int | None) -> str:
     title = f"Site-packages ({len(report.site_packages)})"
     if not report.site_packages:
         return f"{title}: none"
-    headers = ["path", "kind", "bytes", "unowned", *CATEGORIES]
+    columns = [
+        Column("path", shrink="path", soft=32, hard=16),
+        Column("kind", shrink="cut", soft=6, hard=4, drop=5),
+        Column("bytes", right=True),
+        Column("unowned", right=True, drop=1),
+        *_category_columns(),
+    ]
     rows = [
         [
             sp.path,
@@ -88,10 +113,10 @@ def _site_packages(report: InspectReport) -> str:
         ]
         for sp in report.site_packages
     ]
-    return f"{title}\n" + make_table(headers, rows, right=range(2, len(headers)))
+    return f"{title}\n" + fit_table(columns, rows, width)
 
 
-def _packages(report: InspectReport, top: int, sort: SortKey) -> str:
+def _packages(report: InspectReport, top: int, sort: SortKey, width: int | None) -> str:
     total = len(report.packages)
     if total == 0:
         return "Distributions: none"
@@ -99,12 +124,22 @@ def _packages(report: InspectReport, top: int, sort: SortKey) -> str:
     scope = f"top {len(shown)} of {total}" if hidden else f"{total}"
     title = f"Distributions ({scope}, by {sort.value})"
     labels = site_packages_labels(p.site_packages for p in report.packages)
-    headers = ["name", "version", "installer", "bytes", "files", *CATEGORIES, "site-packages"]
+    # one site-packages directory for all: its column repeats what the site-packages table says
+    single = len(labels) == 1
+    columns = [
+        Column("name", shrink="cut", soft=18, hard=10),
+        Column("version", shrink="cut", soft=10, hard=6),
+        Column("installer", shrink="cut", soft=9, hard=4, drop=5),
+        Column("bytes", right=True),
+        Column("files", right=True, drop=1),
+        *_category_columns(),
+        Column("site-packages", shrink="path", soft=24, hard=12, drop=0 if single else 8),
+    ]
     rows = [
         [
             p.name,
             or_dash(p.version),
-            or_dash(p.installer),
+            installer_cell(p),
             format_bytes(p.bytes),
             count(p.files),
             *_category_cells(p.categories),
@@ -112,13 +147,13 @@ def _packages(report: InspectReport, top: int, sort: SortKey) -> str:
         ]
         for p in shown
     ]
-    text = f"{title}\n" + make_table(headers, rows, right=range(3, 5 + len(CATEGORIES)))
+    text = f"{title}\n" + fit_table(columns, rows, width)
     if hidden:
         text += "\n" + more_packages_line(hidden, hidden_bytes)
     return text
 
 
-def _caches(report: InspectReport) -> str:
+def _caches(report: InspectReport, width: int | None) -> str:
     title = f"Caches and stray wheels ({len(report.caches)})"
     if not report.caches:
         return f"{title}: none"
@@ -126,17 +161,29 @@ def _caches(report: InspectReport) -> str:
         [c.path, c.kind, format_bytes(c.bytes), format_bytes(c.exclusive_bytes)]
         for c in report.caches
     ]
-    return f"{title}\n" + make_table(["path", "kind", "bytes", "exclusive"], rows, right=(2, 3))
+    columns = [
+        Column("path", shrink="path", soft=32, hard=12),
+        Column("kind"),
+        Column("bytes", right=True),
+        Column("exclusive", right=True),
+    ]
+    return f"{title}\n" + fit_table(columns, rows, width)
 
 
-def _layers(report: InspectReport) -> str:
+def _layers(report: InspectReport, width: int | None) -> str:
     title = f"Layers ({len(report.layers)})"
     if not report.layers:
         return f"{title}: none"
     with_compressed = any(layer.compressed_bytes is not None for layer in report.layers)
-    headers = ["#", "created by", "bytes", "Python", "dead"]
+    columns = [
+        Column("#", right=True),
+        Column("created by", shrink="cut", soft=32, hard=12),
+        Column("bytes", right=True),
+        Column("Python", right=True, drop=2),
+        Column("dead", right=True, shrink="cut", soft=9, hard=7),
+    ]
     if with_compressed:
-        headers.append("compressed")
+        columns.append(Column("compressed", right=True, drop=1))
     rows: list[list[str]] = []
     for layer in report.layers:
         row = [
@@ -149,19 +196,23 @@ def _layers(report: InspectReport) -> str:
         if with_compressed:
             row.append(bytes_or_dash(layer.compressed_bytes))
         rows.append(row)
-    right = [0, 2, 3, 4] + ([5] if with_compressed else [])
-    return f"{title}\n" + make_table(headers, rows, right=right)
+    text = f"{title}\n" + fit_table(columns, rows, width)
+    legend = dead_legend(report.layers)
+    if legend is not None:
+        text += "\n" + wrap_lines(legend, width)
+    return text
 
 
 SUGGESTIONS_TOP = 5
 
 
-def _suggestions(report: InspectReport) -> str:
+def _suggestions(report: InspectReport, width: int | None) -> str:
     """The top suggestions (`pyimgsize advise` words their fixes) and the total of all."""
     shown = report.suggestions[:SUGGESTIONS_TOP]
     scope = f"top {len(shown)} of " if len(shown) < len(report.suggestions) else ""
     title = f"Suggestions ({scope}{len(report.suggestions)}; `pyimgsize advise` words each fix)"
-    table = make_table(ROW_HEADERS, suggestion_rows(shown), right=(0, 1))
+    title = wrap_lines(title, width)
+    table = fit_table(ROW_COLUMNS, suggestion_rows(shown), width)
     total = format_bytes(sum(s.saves_bytes for s in report.suggestions))
     return f"{title}\n{table}\n  together: {total}"
 
@@ -176,16 +227,21 @@ def bytecode_health_rows(health: BytecodeHealth) -> list[list[str]]:
     return rows
 
 
-def _bytecode(report: InspectReport) -> str | None:
+def _bytecode(report: InspectReport, width: int | None) -> str | None:
     rows = bytecode_health_rows(report.bytecode)
     if not rows:
         return None
     interpreters = ", ".join(report.bytecode.interpreters) or "none found"
-    table = make_table(["check", "files", "bytes"], rows, right=(1, 2))
-    return f"Bytecode health (interpreters: {interpreters})\n{table}"
+    columns = [
+        Column("check", shrink="wrap", soft=30, hard=12),
+        Column("files", right=True),
+        Column("bytes", right=True),
+    ]
+    title = fit_lines(f"Bytecode health (interpreters: {interpreters})", width)
+    return f"{title}\n{fit_table(columns, rows, width)}"
 
 
-def _problems(report: InspectReport, limit: int) -> str | None:
+def _problems(report: InspectReport, limit: int, width: int | None) -> str | None:
     problems = report.problems
     if not problems:
         return None
@@ -193,7 +249,12 @@ def _problems(report: InspectReport, limit: int) -> str | None:
     rows = [
         [problem_text(p), or_dash(p.path), "-" if p.layer is None else str(p.layer)] for p in shown
     ]
-    text = f"Problems ({len(problems)})\n" + make_table(["message", "path", "layer"], rows)
+    columns = [
+        Column("message", shrink="wrap", soft=40, hard=16),
+        Column("path", shrink="path", soft=24, hard=10),
+        Column("layer"),
+    ]
+    text = f"Problems ({len(problems)})\n" + fit_table(columns, rows, width)
     if len(shown) < len(problems):
         text += f"\n{ELLIPSIS} and {len(problems) - len(shown)} more"
     return text
@@ -205,21 +266,23 @@ def render_inspect_table(
     top: int = 20,
     sort: SortKey = SortKey.BYTES,
     max_problems: int = MAX_PROBLEMS,
+    width: int | None = None,
 ) -> str:
     """The inspect report as terminal tables (see the module docstring for the sections).
 
     `top` limits the distributions listed (`<= 0`: all), `sort` orders them; `max_problems`
-    caps the problem list (`<= 0`: all), ending with "… and N more".
+    caps the problem list (`<= 0`: all), ending with "… and N more". `width` fits every line
+    to a terminal that wide (None: full width, for pipes and files).
     """
-    sections: list[str | None] = [_summary(report)]
+    sections: list[str | None] = [_summary(report, width)]
     if report.python_found:
-        sections += [_site_packages(report), _packages(report, top, sort)]
+        sections += [_site_packages(report, width), _packages(report, top, sort, width)]
     else:
         sections.append(NO_PYTHON)
     if report.python_found or report.caches:
-        sections.append(_caches(report))
-    sections += [_layers(report)]
+        sections.append(_caches(report, width))
+    sections += [_layers(report, width)]
     if report.suggestions:
-        sections.append(_suggestions(report))
-    sections += [_bytecode(report), _problems(report, max_problems)]
+        sections.append(_suggestions(report, width))
+    sections += [_bytecode(report, width), _problems(report, max_problems, width)]
     return "\n\n".join(s for s in sections if s is not None)

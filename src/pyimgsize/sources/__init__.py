@@ -9,6 +9,7 @@ The prefix always wins: an engine image literally named `oci:x` is `docker:oci:x
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, assert_never
@@ -64,10 +65,35 @@ def parse_ref(ref: str) -> tuple[SourceKindOption, str]:
     return SourceKindOption.DOCKER, ref
 
 
+# An engine reference as the Docker CLI parses it (distribution/reference's grammar):
+# [domain[:port]/]component[/component...][:tag][@digest], components in lower case.
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+# a first component is a registry host only with a dot, a port, or as `localhost`
+_DOMAIN = (
+    rf"(?:{_LABEL}(?:\.{_LABEL})+(?::[0-9]+)?|{_LABEL}:[0-9]+|localhost"
+    r"|\[[0-9a-fA-F:]+\](?::[0-9]+)?)"
+)
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_ENGINE_REF = re.compile(
+    rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+# What image files are called: a reference ending so is meant as a file, not an engine image.
+_FILE_SUFFIXES = (".json", ".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.zstd")
+
+
 def _looks_like_path(ref: str) -> bool:
-    """What no engine reference can be (`/x`, `./x`, `../x`, `~/x`): a path, even when missing,
-    so that a mistyped path is reported as a missing file rather than a missing image."""
-    return ref.startswith(("/", "./", "../", "~")) or ref in (".", "..")
+    """A reference that is meant as a path even when nothing is there, so that a mistyped path
+    is reported as a missing file rather than a missing engine image: what no engine reference
+    can be (`/x`, `./x`, `../x`, `~/x`, `dir/Report.tar` with a `/` outside the engine's
+    grammar), or a name ending like an image file or report (`.json`, `.tar`, `.tar.gz`,
+    `.tgz`, `.tar.zst`)."""
+    if ref.startswith(("/", "./", "../", "~")) or ref in (".", ".."):
+        return True
+    if ref.lower().endswith(_FILE_SUFFIXES):
+        return True
+    return "/" in ref and _ENGINE_REF.fullmatch(ref) is None
 
 
 def open_source(

@@ -49,13 +49,57 @@ if TYPE_CHECKING:
 CHUNK = 4 << 20
 
 
-def _unreachable(name: str, where: str, exc: Exception) -> EngineUnreachable:
-    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _unreachable(name: str, where: str, exc: BaseException) -> EngineUnreachable:
     return EngineUnreachable(
-        f"cannot reach the Docker engine{where}: {detail}; to inspect without an engine, run "
-        f"`docker save {name} -o image.tar` where one is reachable and then "
-        "`pyimgsize inspect docker-archive:image.tar`"
+        f"cannot reach the Docker engine{where}: {connection_failure(exc)}; or run "
+        f"`docker save {name} -o image.tar` where an engine runs, "
+        "then `pyimgsize inspect image.tar`"
     )
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and every exception it wraps: causes, contexts, urllib3's `reason`, and exceptions
+    passed as arguments (requests and urllib3 nest them all three ways)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        nested = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        nested += [arg for arg in current.args if isinstance(arg, BaseException)]
+        todo += [n for n in nested if isinstance(n, BaseException)]
+
+
+def connection_failure(exc: BaseException) -> str:
+    """Why a connection to the engine failed, in a few words, with what to do: the library's
+    own text (urllib3's pool and retry wording) never reaches the user."""
+    import errno
+    import socket
+    import ssl
+
+    chain = list(_chain(exc))
+    names = {type(e).__name__ for e in chain}
+    for e in chain:
+        if isinstance(e, FileNotFoundError) or getattr(e, "errno", None) == errno.ENOENT:
+            return "no socket there (is dockerd running?)"
+        if isinstance(e, PermissionError) or getattr(e, "errno", None) == errno.EACCES:
+            return "permission denied (join the docker group, or use sudo)"
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused (is dockerd running?)"
+        if isinstance(e, socket.gaierror) or "NameResolutionError" in names:
+            return "host name not found (check DOCKER_HOST or the context)"
+        if isinstance(e, ssl.SSLError):
+            return "TLS handshake failed (check DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)"
+        if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
+            return "no answer in time (is dockerd running there?)"
+        if "paramiko" in str(e):
+            return "ssh:// needs the paramiko package (pip install paramiko)"
+        if isinstance(e, ConnectionResetError | BrokenPipeError):
+            return "closed by the other side (is that a Docker engine?)"
+    return f"the connection failed ({type(chain[-1]).__name__})"
 
 
 def engine_host() -> str:

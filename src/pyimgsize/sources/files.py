@@ -61,6 +61,11 @@ class FileSource:
             store: BlobStore
             if not head:
                 raise FormatError(f"{what}: empty file, not a docker save archive or OCI layout")
+            if kind not in ("gzip", "zstd", "tar") and head.lstrip()[:1] in (b"{", b"["):
+                raise FormatError(
+                    f"{what}: a JSON file, not an image (diff and check read saved "
+                    "`inspect --format json` reports; inspect reads images)"
+                )
             if kind in ("gzip", "zstd"):
                 store = StreamTarStore(DecompressStream(peek, kind, what), what, wants, progress)
             elif kind != "tar":
