@@ -1,7 +1,8 @@
 """Tables fit the terminal on the real Dockerfile.test images: at COLUMNS=80 and 100 no line of
-`inspect` (through the CLI, from the engine), `diff` or `check` (through the CLI, on saved
-reports of the same images, as CI runs them) is wider than the terminal; every variant's report
-renders within both widths; the Debian-packaged distributions show `dpkg` as their installer."""
+`inspect` and `advise` (through the CLI, from the engine), `diff` or `check` (through the CLI,
+on saved reports of the same images, as CI runs them) is wider than the terminal; every
+variant's report and advice render within both widths; the Debian-packaged distributions show
+`dpkg` as their installer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from pyimgsize.render import OutputFormat, render_inspect
-from pyimgsize.report import InspectReport
+from pyimgsize.render.advice import render_advice
+from pyimgsize.report import AdviseReport, InspectReport
 from tests.e2e.harness import E2E, e2e_build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
@@ -57,6 +59,24 @@ def test_every_variant_renders_within_the_width(e2e: E2E, variant: str) -> None:
 def test_inspect_cli_fits(e2e: E2E, variant: str, columns: int) -> None:
     out = cli(columns, "inspect", f"docker:{e2e.tags[variant]}")
     assert "Distributions" in out
+    assert widest(out) <= columns
+
+
+@pytest.mark.parametrize("variant", e2e_build.VARIANTS)
+def test_every_variants_advice_renders_within_the_width(e2e: E2E, variant: str) -> None:
+    advice = AdviseReport.from_inspect(InspectReport.model_validate(e2e.report(variant, "docker")))
+    for width in WIDTHS:
+        text = render_advice(advice, OutputFormat.TABLE, width=width)
+        assert widest(text) <= width, f"{variant} at {width}:\n{text}"
+        for s in advice.suggestions:
+            assert s.id[:8] in text
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("variant", ["chown-later", "pip-wheelhouse"])
+def test_advise_cli_fits(e2e: E2E, variant: str, columns: int) -> None:
+    out = cli(columns, "advise", f"docker:{e2e.tags[variant]}")
+    assert "fix: " in out
     assert widest(out) <= columns
 
 
