@@ -232,6 +232,14 @@ def containerd_store(client: docker.DockerClient) -> bool:
     return any(pair[:2] == ["driver-type", "io.containerd.snapshotter.v1"] for pair in status)
 
 
+def expected_read_via(client: docker.DockerClient) -> str:
+    """How pyimgsize reads this engine's images: in place from its layer storage where that is
+    overlay2 and readable (root), else through the export (the containerd image store, whose
+    driver is `overlayfs`; a rootless run)."""
+    storage = client.info().get("Driver") == "overlay2" and os.geteuid() == 0
+    return "layer-storage" if storage else "export"
+
+
 def config_digest(client: docker.DockerClient, ref: str) -> str:
     """The image config's digest (what pyimgsize reports as `image.id`).
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]
 
+from conftest import Run  # the `run` fixture lives in tests/conftest.py
 from fixtures import File, Image, Layer, Whiteout, dist, write_docker_archive
 from pyimgsize import schema
 from pyimgsize.render.advice import NOTHING
-from tests.conftest import Run  # the `run` fixture lives in tests/conftest.py
 
 SITE = "usr/local/lib/python3.11/site-packages"
 PYTHON = [File("usr/local/bin/python3.11", 15_000), File("usr/local/lib/python3.11/os.py", 900)]

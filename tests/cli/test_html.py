@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Run
 from fixtures import write_docker_archive
 from fixtures.demo import demo_image
 from tests.browser import embedded_data
-from tests.conftest import Run
 from tests.diff_images import write_pair
 
 

@@ -17,6 +17,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
+from conftest import Run  # the `run` fixture lives in tests/conftest.py
 from fixtures import (
     File,
     Image,
@@ -27,7 +28,6 @@ from fixtures import (
     write_oci_layout,
 )
 from pyimgsize import schema
-from tests.conftest import Run  # the `run` fixture lives in tests/conftest.py
 
 SITE = "usr/local/lib/python3.11/site-packages"
 

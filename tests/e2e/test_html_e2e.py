@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
+from conftest import ARTIFACTS_DIR
 from tests.browser import Browser
-from tests.conftest import ARTIFACTS_DIR
 from tests.e2e.harness import E2E
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from conftest import ARTIFACTS_DIR
 from fixtures import Image, Layer, dist, write_docker_archive
 from fixtures.demo import demo_image
 from fixtures.markup import (
@@ -42,7 +43,6 @@ from pyimgsize.render.problems import problem_text
 from pyimgsize.report import DiffReport, InspectReport
 from pyimgsize.tree import FileTree, Owner, TreeBuilder
 from tests.browser import Browser, Page, embedded_data
-from tests.conftest import ARTIFACTS_DIR
 from tests.render.sample import python_report
 
 SITE = "usr/local/lib/python3.11/site-packages"

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
-from conftest import config_digest, register_test_image, unique_tag
+from conftest import config_digest, expected_read_via, register_test_image, unique_tag
 from fixtures import (
     Entry,
     File,
@@ -49,7 +50,7 @@ def save(engine: Any, ref: str, path: Path) -> Path:
 
 def assert_same_report(from_engine: InspectReport, from_archive: InspectReport) -> None:
     assert from_engine.image.source == "docker"
-    assert from_engine.image.read_via == "layer-storage"
+    assert from_engine.image.read_via == expected_read_via(docker.from_env())
     assert from_archive.image.source == "docker-archive"
     engine_dump = from_engine.model_dump(exclude=SOURCE_FIELDS)
     archive_dump = from_archive.model_dump(exclude=SOURCE_FIELDS)

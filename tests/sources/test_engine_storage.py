@@ -12,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
+from conftest import expected_read_via, register_test_image, unique_tag
 from fixtures import (
     Dir,
     File,
@@ -40,7 +42,6 @@ from pyimgsize.sources.storage import (
     plan,
     read_storage_layer,
 )
-from tests.conftest import register_test_image, unique_tag
 
 SITE = "opt/venv/lib/python3.11/site-packages"
 
@@ -164,7 +165,7 @@ def _both_ways(monkeypatch: pytest.MonkeyPatch, ref: str) -> InspectReport:
     with monkeypatch.context() as m:
         m.setenv("PYIMGSIZE_ENGINE_STORAGE", "0")
         export = inspect(ref, cache=False)
-    assert direct.image.read_via == "layer-storage"
+    assert direct.image.read_via == expected_read_via(docker.from_env())
     assert export.image.read_via == "export"
     assert _without_read_via(direct) == _without_read_via(export)
     cached_fill = inspect(ref)
