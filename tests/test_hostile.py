@@ -11,16 +11,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import sys
-import sysconfig
 import tarfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 import pytest
 
@@ -39,6 +31,7 @@ from fixtures.tarwriter import END_OF_ARCHIVE, REGTYPE, TarWriter, header_block
 from pyimgsize.api import inspect
 from pyimgsize.errors import CorruptLayer, MissingBlob
 from pyimgsize.report import InspectReport
+from tests.guards import watched
 from tests.layerimages import (
     check_invariants,
     merged,
@@ -50,63 +43,7 @@ from tests.layerimages import (
 
 SITE = "usr/lib/python3.11/site-packages"
 
-# --- guards: no hang, no host filesystem access ------------------------------------------------
-
-
-class _Watch:
-    """Every `open` audit event while active (an audit hook cannot be removed: it idles)."""
-
-    active: list[tuple[str, Any, int]] | None = None
-
-    @classmethod
-    def hook(cls, event: str, args: tuple[Any, ...]) -> None:
-        if cls.active is not None and event == "open":
-            path, mode, flags = args
-            name = os.fsdecode(path) if isinstance(path, str | bytes) else str(path)
-            cls.active.append((name, mode, flags))
-
-
-sys.addaudithook(_Watch.hook)
-
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-
-
-def _python_roots() -> tuple[str, ...]:
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).parents[1])}
-    roots.update(p for p in sysconfig.get_paths().values() if p)
-    return tuple(sorted(roots))
-
-
-def _timeout(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError("inspect hung on a hostile image")
-
-
-@contextmanager
-def watched(tmp_path: Path) -> Iterator[None]:
-    """Fail on a hang (10 s) and on any write, or any read outside tmp_path and Python's own
-    files, while the block runs."""
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(10)
-    opened: list[tuple[str, Any, int]] = []
-    _Watch.active = opened
-    try:
-        yield
-    finally:
-        _Watch.active = None
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    allowed = (str(tmp_path), *_python_roots())
-    # the per-layer result cache (a private directory per test session, tests/conftest.py) is
-    # the one place pyimgsize itself writes; an image's names never reach it
-    cache = os.environ["PYIMGSIZE_CACHE_DIR"]
-    for path, mode, flags in opened:
-        if path.startswith(cache + os.sep):
-            continue
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
-            flags & _WRITE_FLAGS
-        )
-        assert not writing, f"opened {path!r} for writing"
-        assert path.startswith(allowed), f"opened {path!r} on the host"
+# --- guards: no hang, no host filesystem access (tests/guards.py) ------------------------------
 
 
 def guarded_inspect(tmp_path: Path, ref: str) -> InspectReport:
