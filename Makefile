@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # and the last line names them and the command that would (exit 1 under CI or
 # PYIMGSIZE_REQUIRE_ENGINE=1; see CONTRIBUTING.md).
 
-.PHONY: install test test-containerd e2e lint demo bench
+.PHONY: install test test-containerd e2e lint demo bench fuzz
 
 install:
 	$(PYTHON) -m pip install -e '.[test,lint]'
@@ -23,6 +23,13 @@ test-containerd:
 	bash scripts/start-dockerd26.sh
 	DOCKER_HOST=$(DOCKERD26_HOST) PYIMGSIZE_DOCKERD26_HOST=$(DOCKERD26_HOST) \
 		$(PYTHON) -m pytest tests -m "engine and not e2e" $(PYTEST_ARGS)
+
+# Long fuzzing (tests/fuzz): generated images and mutated bytes through the CLI for
+# FUZZ_SECONDS in all, shared by the fuzz targets; failing examples are kept in .fuzz/ and
+# replayed first next time. `make test` runs a bounded number of examples of the same targets.
+FUZZ_SECONDS ?= 1800
+fuzz:
+	PYIMGSIZE_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PYTHON) -m pytest tests/fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 # End to end: Dockerfile.test's pip / uv variants built offline (pinned wheels fetched on the host,
 # a Debian base image from mmdebstrap; all cached by hash), every number checked against truth

@@ -49,8 +49,9 @@ class LoadedImage:
     @property
     def env(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        cfg = self.config.get("config") or {}
-        for item in cfg.get("Env") or []:
+        cfg = self.config.get("config")
+        env = cfg.get("Env") if isinstance(cfg, dict) else None
+        for item in env if isinstance(env, list) else []:
             if isinstance(item, str):
                 key, _, value = item.partition("=")
                 out[key] = value

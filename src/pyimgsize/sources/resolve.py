@@ -55,6 +55,8 @@ LAYER_TYPES = frozenset(
         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
     }
 )
+MAX_DESCRIPTORS = 100_000
+"""Manifests an OCI layout's indexes may list in all (a real one lists a few dozen)."""
 EMPTY_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 
 
@@ -95,7 +97,28 @@ def _descriptor_platform(desc: dict[str, Any]) -> str | None:
     return f"{out}/{p['variant']}" if p.get("variant") else out
 
 
-def _blob_path(digest: str) -> str:
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one: optional parts of a document
+    (annotations, platform, rootfs, config) of the wrong type are absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _texts(value: Any) -> list[str]:
+    """The strings of a JSON list (RepoTags, Env); anything else is no list at all."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _blob_path(digest: Any) -> str:
+    if not isinstance(digest, str):
+        raise FormatError(f"malformed digest {digest!r}")
     alg, _, hex_ = digest.partition(":")
     if not alg or not hex_ or "/" in digest or ".." in digest:
         raise FormatError(f"malformed digest {digest!r}")
@@ -127,12 +150,17 @@ def _candidates_from_manifest_json(store: BlobStore, manifest: Any) -> list[Cand
     for entry in manifest:
         if not isinstance(entry, dict) or "Config" not in entry or "Layers" not in entry:
             raise FormatError(f"{store.what}: manifest.json entry without Config/Layers")
-        tags = [str(t) for t in entry.get("RepoTags") or []]
+        config, layers = entry["Config"], entry["Layers"]
+        if not isinstance(config, str) or not isinstance(layers, list):
+            raise FormatError(f"{store.what}: manifest.json entry with a malformed Config/Layers")
+        if not all(isinstance(p, str) for p in layers):
+            raise FormatError(f"{store.what}: manifest.json entry with a malformed Layers list")
+        tags = _texts(entry.get("RepoTags"))
         out.append(
             Candidate(
                 names=list(tags),
-                config_path=str(entry["Config"]),
-                layer_paths=[str(p) for p in entry["Layers"]],
+                config_path=config,
+                layer_paths=list(layers),
                 tags=[familiar(t) for t in tags],
             )
         )
@@ -152,6 +180,7 @@ def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate
     """
     out: list[Candidate] = []
     missing: list[Missing] = []
+    visited = 0
 
     def visit(
         doc: Any, names: list[str], tags: list[str], platform: str | None, depth: int
@@ -163,10 +192,17 @@ def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate
         manifests = doc.get("manifests")
         if not isinstance(manifests, list):
             raise FormatError(f"{store.what}: index without a manifests list")
+        nonlocal visited
+        visited += len(manifests)
+        if visited > MAX_DESCRIPTORS:
+            # an index naming the same nested index many times over, at every level
+            raise FormatError(
+                f"{store.what}: image indexes list more than {MAX_DESCRIPTORS} manifests"
+            )
         for desc in manifests:
             if not isinstance(desc, dict) or "digest" not in desc:
                 continue
-            ann = desc.get("annotations") or {}
+            ann = _object(desc.get("annotations"))
             if ann.get("vnd.docker.reference.type") == "attestation-manifest":
                 continue
             plat = _descriptor_platform(desc) or platform
@@ -174,23 +210,27 @@ def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate
                 continue
             desc_names = list(names)
             for key in ("io.containerd.image.name", "org.opencontainers.image.ref.name"):
-                value = ann.get(key)
+                value = _text(ann.get(key))
                 if value and value not in desc_names:
                     desc_names.append(value)
-            full = ann.get("io.containerd.image.name")
-            ref_name = ann.get("org.opencontainers.image.ref.name")
+            full = _text(ann.get("io.containerd.image.name"))
+            ref_name = _text(ann.get("org.opencontainers.image.ref.name"))
             desc_tags = list(tags)
             own = familiar(str(full)) if full else (str(ref_name) if ref_name else None)
             if own is not None and own not in desc_tags:
                 desc_tags.append(own)
             media = desc.get("mediaType")
-            path = _blob_path(str(desc["digest"]))
+            if media is not None and not isinstance(media, str):
+                raise FormatError(f"{store.what}: malformed mediaType {media!r} in an index")
+            path = _blob_path(desc["digest"])
             if media is not None and media not in INDEX_TYPES and media not in MANIFEST_TYPES:
                 continue  # unknown descriptors must not error (image-spec image-index.md)
             doc_child = store.json(path)
             if doc_child is None:
                 missing.append((path, plat))
                 continue
+            if not isinstance(doc_child, dict):
+                raise FormatError(f"{store.what}: {path} is not a JSON object")
             child_type = media or doc_child.get("mediaType")
             if child_type in INDEX_TYPES or (child_type is None and "manifests" in doc_child):
                 visit(doc_child, desc_names, desc_tags, plat, depth + 1)
@@ -200,16 +240,18 @@ def _candidates_from_index(store: BlobStore, index: Any) -> tuple[list[Candidate
             if not isinstance(cfg, dict) or not isinstance(layers, list):
                 raise FormatError(f"{store.what}: manifest {path} has no config or layers")
             for layer in layers:
+                if not isinstance(layer, dict):
+                    raise FormatError(f"{store.what}: manifest {path} has a malformed layer")
                 lt = layer.get("mediaType")
-                if lt is not None and lt not in LAYER_TYPES:
+                if lt is not None and (not isinstance(lt, str) or lt not in LAYER_TYPES):
                     raise UnsupportedMediaType(
                         f"{store.what}: unsupported layer media type {lt!r} in {path}"
                     )
             out.append(
                 Candidate(
                     names=desc_names,
-                    config_path=_blob_path(str(cfg["digest"])),
-                    layer_paths=[_blob_path(str(layer["digest"])) for layer in layers],
+                    config_path=_blob_path(cfg.get("digest")),
+                    layer_paths=[_blob_path(layer.get("digest")) for layer in layers],
                     platform=plat,
                     layer_sizes=[
                         int(layer["size"]) if isinstance(layer.get("size"), int) else None
@@ -341,22 +383,21 @@ def load_candidate(
     if not isinstance(config, dict):
         raise FormatError(f"{store.what}: image config {c.config_path} is not a JSON object")
     image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
-    rootfs = config.get("rootfs") or {}
-    diff_ids = rootfs.get("diff_ids")
-    if not isinstance(diff_ids, list):
+    diff_ids = _object(config.get("rootfs")).get("diff_ids")
+    if not isinstance(diff_ids, list) or not all(isinstance(d, str) for d in diff_ids):
         raise FormatError(f"{store.what}: image config has no rootfs.diff_ids")
     if len(diff_ids) != len(c.layer_paths):
         raise FormatError(
             f"{store.what}: image config lists {len(diff_ids)} diff_ids but the manifest "
             f"{len(c.layer_paths)} layers"
         )
-    history = [h for h in (config.get("history") or []) if isinstance(h, dict)]
+    history = [h for h in _list(config.get("history")) if isinstance(h, dict)]
     problems: list[Finding] = []
     created: list[tuple[str | None, str | None]] = []
     for h in history:
         if h.get("empty_layer"):
             continue
-        created.append((h.get("created_by"), h.get("comment")))
+        created.append((_text(h.get("created_by")), _text(h.get("comment"))))
     if history and len(created) != len(diff_ids):
         problems.append(
             Finding(
