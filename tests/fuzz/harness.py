@@ -16,6 +16,7 @@ counts are printed at the end of the session.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import io
@@ -185,12 +186,14 @@ class Outcome:
     err: str
 
 
-def run_cli(tmp: Path, *args: str) -> Outcome:
-    """`pyimgsize ARGS` in this process, under the guards; stdout and stderr captured as a
-    strict UTF-8 terminal would take them (a lone surrogate cannot be written)."""
+def run_cli(tmp: Path, *args: str, guard: bool = True) -> Outcome:
+    """`pyimgsize ARGS` in this process, under the guards (without the no-write one when not
+    `guard`: for `--output`); stdout and stderr captured as a strict UTF-8 terminal would take
+    them (a lone surrogate cannot be written)."""
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace")
-    with watched(tmp, CASE_SECONDS), redirect_stdout(out), redirect_stderr(err):
+    watch = watched(tmp, CASE_SECONDS) if guard else contextlib.nullcontext()
+    with watch, redirect_stdout(out), redirect_stderr(err):
         code = main(list(args))
     out.flush()
     err.flush()

@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover - older typer on the real click
     from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from pyimgsize import __version__
+from pyimgsize.cli.output import emit
+from pyimgsize.cli.signals import Stopped, stop_signals
 from pyimgsize.errors import ExitCode, PyImgSizeError, UsageError
 
 if TYPE_CHECKING:
@@ -109,20 +111,6 @@ def refuse_html_on_terminal(fmt: str, output: Path | None) -> None:
             "--format html writes a page for a browser, not for a terminal: "
             "add --output FILE (-o FILE)"
         )
-
-
-def emit(text: str, output: Path | None) -> None:
-    """Write a rendered document to --output FILE or stdout."""
-    if not text.endswith("\n"):
-        text += "\n"
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
 
 
 def table_width(output: Path | None) -> int | None:
@@ -575,7 +563,11 @@ def main(argv: list[str] | None = None, *, prog_name: str = "pyimgsize") -> int:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        result = app(args=args, prog_name=prog_name, standalone_mode=False)
+        with stop_signals():
+            result = app(args=args, prog_name=prog_name, standalone_mode=False)
+    except Stopped as exc:  # Ctrl-C or SIGTERM: everything on the way has been cleaned up
+        _error(str(exc))
+        return exc.exit_code
     except PyImgSizeError as exc:
         if debug:
             traceback.print_exc()

@@ -10,10 +10,11 @@ otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -144,35 +145,38 @@ class EngineSource:
         from docker.errors import APIError, DockerException, NotFound
 
         client = client_from_env(self.name)
-        api = client.api
-        where = f" at {engine_host()}"
+        feed: Generator[bytes, None, None] | None = None
+        responses: list[Any] = []
         try:
+            api = client.api
+            where = f" at {engine_host()}"
             try:
-                info = api.inspect_image(self.name)
-            except NotFound:
-                if not self.pull:
-                    raise ImageNotFound(
-                        f"no image {self.name!r} in the Docker engine{where} "
-                        "(build or pull it first, or pass --pull)"
-                    ) from None
                 try:
-                    client.images.pull(self.name, platform=self.platform)
-                except (NotFound, APIError) as exc:
-                    raise ImageNotFound(f"cannot pull {self.name!r}: {_explain(exc)}") from exc
-                info = api.inspect_image(self.name)
-            image_id = str(info["Id"])
-            tags = list(info.get("RepoTags") or [])
-            direct = self._from_storage(api, info, tags, wants, progress)
-            if direct is not None:
-                return direct
-            chunks = _export(api, image_id)
-            stream = IterStream(_prefetched(_translated(chunks, self.name)))
-            store = StreamTarStore(stream, f"engine export of {self.name}", wants, progress)
-        except (requests.exceptions.ConnectionError, DockerException) as exc:
-            if isinstance(exc, APIError) and exc.status_code not in (None, 500, 502, 503):
-                raise SourceError(f"Docker engine{where}: {_explain(exc)}") from exc
-            raise _unreachable(self.name, where, exc) from exc
-        try:
+                    info = api.inspect_image(self.name)
+                except NotFound:
+                    if not self.pull:
+                        raise ImageNotFound(
+                            f"no image {self.name!r} in the Docker engine{where} "
+                            "(build or pull it first, or pass --pull)"
+                        ) from None
+                    try:
+                        client.images.pull(self.name, platform=self.platform)
+                    except (NotFound, APIError) as exc:
+                        raise ImageNotFound(f"cannot pull {self.name!r}: {_explain(exc)}") from exc
+                    info = api.inspect_image(self.name)
+                image_id = str(info["Id"])
+                tags = list(info.get("RepoTags") or [])
+                direct = self._from_storage(api, info, tags, wants, progress)
+                if direct is not None:
+                    return direct
+                feed = _prefetched(_translated(_export(api, image_id, responses), self.name))
+                store = StreamTarStore(
+                    IterStream(feed), f"engine export of {self.name}", wants, progress
+                )
+            except (requests.exceptions.ConnectionError, DockerException) as exc:
+                if isinstance(exc, APIError) and exc.status_code not in (None, 500, 502, 503):
+                    raise SourceError(f"Docker engine{where}: {_explain(exc)}") from exc
+                raise _unreachable(self.name, where, exc) from exc
             candidate = choose(store, prefer="docker-archive", image=None, platform=self.platform)
             loaded = load_candidate(
                 store, candidate, ref=self.ref, source="docker", progress=progress
@@ -183,6 +187,16 @@ class EngineSource:
                 "does this for an image pulled by a tag whose config it already held from "
                 f"`docker load`); remove the image (`docker rmi {self.name}`) and pull it again"
             ) from exc
+        finally:
+            # Also on an error, Ctrl-C or SIGTERM: unblock the export thread's read (the engine
+            # may be silent for seconds while it prepares an export), stop the thread (it closes
+            # the HTTP response) and close the client's connections, now rather than whenever
+            # (if ever) the garbage collector gets to them.
+            for response in responses:
+                _shutdown(response)
+            if feed is not None:
+                feed.close()
+            client.close()
         loaded.tags = tags or loaded.tags
         loaded.read_via = "export"
         return loaded
@@ -248,7 +262,16 @@ def _explain(exc: Exception) -> str:
     return str(text).splitlines()[0] if text else type(exc).__name__
 
 
-def _export(api: Any, image_id: str) -> Iterator[bytes]:
+def _shutdown(response: Any) -> None:
+    """Shut the socket of a streaming response down, so that a read blocked on it in another
+    thread returns now (urllib3 >= 2.3); a no-op where that is not possible."""
+    with contextlib.suppress(
+        AttributeError, NotImplementedError, ValueError, RuntimeError, OSError
+    ):
+        response.shutdown()
+
+
+def _export(api: Any, image_id: str, responses: list[Any]) -> Iterator[bytes]:
     """The export (`GET /images/{id}/get`) in blocks of CHUNK bytes.
 
     `APIClient.get_image` yields each HTTP chunk as it comes (~32 kB from this engine): tens of
@@ -260,6 +283,7 @@ def _export(api: Any, image_id: str) -> Iterator[bytes]:
         response = api._get(api._url("/images/{0}/get", image_id), stream=True)
         api._raise_for_status(response)
         raw = response.raw
+        responses.append(raw)
     except AttributeError:  # pragma: no cover - an SDK without these internals
         yield from api.get_image(image_id, chunk_size=CHUNK)
         return
@@ -268,26 +292,34 @@ def _export(api: Any, image_id: str) -> Iterator[bytes]:
             yield block
 
 
-def _prefetched(chunks: Iterator[bytes], depth: int = 16) -> Iterator[bytes]:
+def _prefetched(chunks: Iterator[bytes], depth: int = 16) -> Generator[bytes, None, None]:
     """Read the export on a thread, up to `depth` chunks ahead, so the engine keeps streaming
     while this thread parses headers (socket reads release the GIL)."""
     q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def hand(item: bytes | BaseException | None) -> bool:
+        """Queue `item` unless the consumer has stopped; never blocks for good."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def pump() -> None:
         try:
             for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put(chunk, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand(chunk):
                     return
-            q.put(None)
+            hand(None)
         except BaseException as exc:  # handed to the consumer, raised there
-            q.put(exc)
+            hand(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # a generator's `with response:` closes the HTTP response
 
     thread = threading.Thread(target=pump, name="pyimgsize-export", daemon=True)
     thread.start()
@@ -301,6 +333,10 @@ def _prefetched(chunks: Iterator[bytes], depth: int = 16) -> Iterator[bytes]:
             yield item
     finally:
         stop.set()
+        # While the export streams, the thread sees `stop` within 0.2 s. While the engine is
+        # still preparing the export (silent for seconds), it waits for the response headers,
+        # out of reach; it ends (closing the response) once they come, or with the process.
+        thread.join(timeout=1)
 
 
 def _translated(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
