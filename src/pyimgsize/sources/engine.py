@@ -265,9 +265,8 @@ def _explain(exc: Exception) -> str:
 def _shutdown(response: Any) -> None:
     """Shut the socket of a streaming response down, so that a read blocked on it in another
     thread returns now (urllib3 >= 2.3); a no-op where that is not possible."""
-    with contextlib.suppress(
-        AttributeError, NotImplementedError, ValueError, RuntimeError, OSError
-    ):
+    unavailable = (AttributeError, NotImplementedError, ValueError, RuntimeError, OSError)
+    with contextlib.suppress(*unavailable):
         response.shutdown()
 
 
