@@ -7,13 +7,18 @@ PYTEST_ARGS ?=
 # and the last line names them and the command that would (exit 1 under CI or
 # PYIMGSIZE_REQUIRE_ENGINE=1; see CONTRIBUTING.md).
 
-.PHONY: install test test-containerd e2e lint demo bench fuzz
+.PHONY: install test test-containerd e2e lint demo bench fuzz hostile
 
 install:
 	$(PYTHON) -m pip install -e '.[test,lint]'
 
 test:
-	bash scripts/test-env.sh --rerun "make test" -- $(PYTHON) -m pytest tests -m "not e2e" $(PYTEST_ARGS)
+	bash scripts/test-env.sh --rerun "make test" -- $(PYTHON) -m pytest tests -m "not e2e and not hostile" $(PYTEST_ARGS)
+
+# Hostile sizes that take more than ~20 s each (a 1 GB gzip bomb, a million whiteouts): time
+# and peak memory measured in a child process (tests/hostile_sizes.py prints the table).
+hostile:
+	$(PYTHON) -m pytest tests/test_hostile_sizes.py -m hostile $(PYTEST_ARGS)
 
 # The engine tests again, against dockerd 26 with the containerd image store, the default of
 # fresh Docker installs: scripts/start-dockerd26.sh (root) starts it beside any other engine,

@@ -271,13 +271,13 @@ CASES = [
             r / "deep", [lambda: tar(directory("/".join(["d"] * 100_000)), regular("f", 10))]
         ),
         _small,
-        "report",
+        "PATH_MAX",
     ),
     Case(
         "pax-name-1MB",
         lambda r: write_layout(r / "longname", [lambda: tar(regular("n" * MB, 10))]),
         _small,
-        "report",
+        "PATH_MAX",
     ),
     Case(
         "whiteouts-1000000",
@@ -293,7 +293,7 @@ CASES = [
         "layers-10000",
         lambda r: write_layout(r / "layers", [lambda: tar(regular("a", 10))], repeat=10_000),
         _small,
-        "report",
+        "more than pyimgsize reads (1000",
     ),
     Case(
         "record-100MB",

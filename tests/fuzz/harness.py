@@ -70,7 +70,7 @@ if os.environ.get("PYIMGSIZE_FUZZ_SHRINK", "1") == "0":  # while developing: fai
 settings.register_profile("ci", max_examples=CI_EXAMPLES, database=None, **_COMMON)
 settings.register_profile(
     "fuzz",
-    max_examples=300,
+    max_examples=50,  # one round: the time left is checked between rounds
     database=DirectoryBasedExampleDatabase(str(FUZZ_DB)),
     **_COMMON,
 )
@@ -260,6 +260,8 @@ def check_diff(diff: DiffReport, a: InspectReport, b: InspectReport) -> None:
         assert layer.delta == layer.b_bytes - layer.a_bytes
     for package in diff.packages:
         assert package.delta == (package.b or 0) - (package.a or 0), package.name
+    # the causes split the shipped delta exactly (diff/causes.py)
+    assert sum(cause.bytes for cause in diff.causes) == t.layer_bytes.delta
 
 
 def fresh_dir() -> tempfile.TemporaryDirectory[str]:

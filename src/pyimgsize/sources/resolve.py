@@ -55,6 +55,9 @@ LAYER_TYPES = frozenset(
         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
     }
 )
+MAX_LAYERS = 1000
+"""Layers an image may have (moby's layer store: `maxLayerDepth = 125`): a manifest listing
+10,000 layers is refused, not read for minutes into a report of an image nobody can run."""
 MAX_DESCRIPTORS = 100_000
 """Manifests an OCI layout's indexes may list in all (a real one lists a few dozen)."""
 EMPTY_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
@@ -390,6 +393,11 @@ def load_candidate(
         raise FormatError(
             f"{store.what}: image config lists {len(diff_ids)} diff_ids but the manifest "
             f"{len(c.layer_paths)} layers"
+        )
+    if len(diff_ids) > MAX_LAYERS:
+        raise FormatError(
+            f"{store.what}: the image has {len(diff_ids)} layers, more than pyimgsize reads "
+            f"({MAX_LAYERS}; the Docker engine itself refuses more than 125)"
         )
     history = [h for h in _list(config.get("history")) if isinstance(h, dict)]
     problems: list[Finding] = []
