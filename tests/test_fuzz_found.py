@@ -54,6 +54,15 @@ def test_names_that_are_not_utf8(tmp_path: Path, fmt: str) -> None:
         assert "caf\\xe9" in outcome.out
 
 
+def test_lone_surrogates_in_an_image_config(tmp_path: Path) -> None:
+    """JSON may escape a lone surrogate (`"\\ud800"`), which no UTF-8 output can hold."""
+    outcome = _edit_docker(tmp_path, _set("history", 0, "created_by", value="RUN \ud800"), "config")
+    assert_clean(outcome)
+    assert outcome.code == 0
+    report = InspectReport.model_validate(json.loads(outcome.out))
+    assert report.layers[0].created_by == "RUN \\ud800"
+
+
 # --- JSON documents with parts of the wrong type ------------------------------------------------
 
 

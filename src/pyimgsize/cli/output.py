@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from pyimgsize.errors import UsageError
-from pyimgsize.render import printable
+from pyimgsize.render.text import printable
 
 
 def emit(text: str, output: Path | None) -> None:

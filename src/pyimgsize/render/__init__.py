@@ -15,18 +15,7 @@ if TYPE_CHECKING:
     from pyimgsize.report import InspectReport
     from pyimgsize.tree import FileTree
 
-__all__ = ["CheckFormat", "OutputFormat", "SortKey", "printable", "render_inspect"]
-
-
-def printable(text: str) -> str:
-    """`text` with every byte that was not UTF-8 shown as `\\xNN`.
-
-    Tar names are bytes; they are decoded as UTF-8 with `surrogateescape`, so a name that is
-    not UTF-8 keeps its bytes as lone surrogates, which no UTF-8 output can hold.
-    """
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+__all__ = ["CheckFormat", "OutputFormat", "SortKey", "render_inspect"]
 
 
 def render_inspect(

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
-from pyimgsize.render import printable
+from pyimgsize.render.text import printable
 
 
 def render_json(report: BaseModel) -> str:
