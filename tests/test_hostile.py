@@ -408,3 +408,22 @@ def test_pax_path_records_climbing_out(tmp_path: Path) -> None:
     assert [(p.path, p.kind) for p in report.problems if p.kind == "unsafe-path"] == [
         ("/etc/cron.d/x", "unsafe-path")
     ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "refused"),
+    [
+        (File("d/" * 2047 + "f", 3), False),  # 4095 bytes: the longest path Linux takes
+        (File("d/" * 2047 + "ff", 3), True),
+        (File("n" * 5000, 3), True),
+        (Symlink("s", "t/" * 2500), True),
+    ],
+    ids=["4095-bytes", "4096-bytes", "long-name", "long-symlink-target"],
+)
+def test_names_longer_than_path_max(tmp_path: Path, entry: File | Symlink, refused: bool) -> None:
+    image = Image("hostile/pathmax:1", [Layer([entry], auto_dirs=False)])
+    if refused:
+        with pytest.raises(CorruptLayer, match=r"longer than Linux's PATH_MAX \(4096\)"):
+            _inspect(tmp_path, image)
+    else:
+        assert numbers(_inspect(tmp_path, image)) == [(3, 0)]

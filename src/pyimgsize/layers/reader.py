@@ -71,6 +71,23 @@ _LAYER_ROOT_IGNORED = frozenset(
 Progress = Callable[[int], None]
 
 
+PATH_MAX = 4096
+"""Linux's longest path (and, less its NUL, symlink target): a layer naming anything longer
+cannot be unpacked by any runtime. Refusing it also bounds the cost of paths that are deep
+(100,000 nested directories would cost time and memory quadratic in the depth)."""
+_SHORT_ENOUGH = PATH_MAX // 4  # a str of this many characters is at most PATH_MAX UTF-8 bytes
+
+
+def _check_lengths(path: str, link: str, what: str) -> None:
+    for kind, name in (("name", path), ("link target", link)):
+        size = len(name.encode("utf-8", "surrogateescape"))
+        if size >= PATH_MAX:
+            raise CorruptLayer(
+                f"{what}: an entry's {kind} is {size} bytes long, longer than Linux's PATH_MAX "
+                f"({PATH_MAX}); no runtime can unpack this layer ({name[:40]!r}...)"
+            )
+
+
 def read_layer(
     blob: ByteStream,
     what: str,
@@ -115,6 +132,8 @@ def read_layer(
         if direct is not None and progress is not None and len(entries) % 4096 == 0:
             progress(direct.consumed)
         path, escaped = normalize(m.name)
+        if len(path) > _SHORT_ENOUGH or len(m.linkname) > _SHORT_ENOUGH:
+            _check_lengths(path, m.linkname, what)
         if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
             unsafe += 1
             if unsafe <= _UNSAFE_LISTED:
