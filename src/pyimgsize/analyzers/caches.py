@@ -82,14 +82,12 @@ def find_caches(
         hit = fs.lookup(configured, follow_last=True)
         if hit is not None and isinstance(hit[1], Dir):
             candidates.setdefault(hit[0], kind)
-    for d in index.dirs:
+    for d, node in index.dirs.items():
         if d in candidates:
             continue
-        node = fs.lookup(d)
-        if node is not None and isinstance(node[1], Dir):
-            kind_ = kind_by_layout(node[1].children.keys())
-            if kind_ is not None:
-                candidates[d] = kind_
+        kind_ = kind_by_layout(node.children.keys())
+        if kind_ is not None:
+            candidates[d] = kind_
 
     # a cache inside another cache is part of it
     chosen: list[FoundCache] = []

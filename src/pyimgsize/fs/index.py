@@ -30,14 +30,14 @@ class FileIndex:
         self.fs = fs
         self.files: dict[str, File] = {}
         inode_paths: dict[int, list[str]] = defaultdict(list)
-        self.dirs: list[str] = []
+        self.dirs: dict[str, Dir] = {}  # path -> node: no lookup from the root again
         self.symlinks: list[str] = []
         for path, node in fs.walk():
             if isinstance(node, File):
                 self.files[path] = node
                 inode_paths[id(node.inode)].append(path)
             elif isinstance(node, Dir):
-                self.dirs.append(path)
+                self.dirs[path] = node
             elif isinstance(node, Symlink):
                 self.symlinks.append(path)
         self.inode_paths: dict[int, list[str]] = dict(inode_paths)

@@ -239,16 +239,22 @@ class MergedFS:
         The last component is followed only when `follow_last`. None when a component is
         missing or symlinks loop.
         """
-        parts = [p for p in path.split("/") if p and p != "."]
+        # `parts` is a stack (next component last); `nodes[i]` is the node at `resolved[:i]`,
+        # so each component costs one dict lookup, not a walk from the root (a path of depth
+        # d would cost d^2, and d^3 over all its directories)
+        parts = [p for p in reversed(path.split("/")) if p and p != "."]
         resolved: list[str] = []
+        nodes: list[Node] = [self.root]
         hops = 0
         while parts:
-            part = parts.pop(0)
+            part = parts.pop()
             if part == "..":
                 if resolved:
                     resolved.pop()
+                    nodes.pop()
                 continue
-            node = self._lookup_literal("/".join([*resolved, part]))
+            parent = nodes[-1]
+            node = parent.children.get(part) if isinstance(parent, Dir) else None
             if node is None:
                 return None
             if isinstance(node, Symlink) and (parts or follow_last):
@@ -258,9 +264,11 @@ class MergedFS:
                 target = node.target
                 if target.startswith("/"):
                     resolved = []
-                parts = [p for p in target.split("/") if p and p != "."] + parts
+                    nodes = [self.root]
+                parts.extend(p for p in reversed(target.split("/")) if p and p != ".")
                 continue
             resolved.append(part)
+            nodes.append(node)
         return "/".join(resolved)
 
     def _lookup(self, path: str, *, follow_last: bool = False) -> Node | None:
