@@ -274,6 +274,14 @@ CASES = [
         "PATH_MAX",
     ),
     Case(
+        "nested-2047-dirs",  # the deepest PATH_MAX allows
+        lambda r: write_layout(
+            r / "deepest", [lambda: tar(directory("/".join(["d"] * 2047)), regular("f", 10))]
+        ),
+        _small,
+        "report",
+    ),
+    Case(
         "pax-name-1MB",
         lambda r: write_layout(r / "longname", [lambda: tar(regular("n" * MB, 10))]),
         _small,

@@ -80,11 +80,14 @@ component = st.one_of(
 )
 rel_path = st.lists(component, min_size=1, max_size=4).map("/".join)
 site_path = rel_path.map(lambda p: f"{SITE}/{p}")
+deep_path = st.integers(min_value=50, max_value=1000).map(lambda n: "/".join(["d"] * n))
+"""Deep below the root (PATH_MAX allows 2,047 levels): costs that grow with depth show."""
 any_path = st.one_of(
     rel_path,
     site_path,
     rel_path.map(lambda p: "/" + p),
     rel_path.map(lambda p: "../../" + p),
+    st.tuples(deep_path, rel_path).map("/".join),
 )
 small_size = st.integers(min_value=0, max_value=3000)
 text_blob = st.one_of(
