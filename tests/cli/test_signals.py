@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from fixtures import File, Image, Layer, write_docker_archive
+from pyimgsize.analyzers import CONTENT_WANTED
 from pyimgsize.cli.signals import Terminated
 from pyimgsize.sources import open_source
 
@@ -181,7 +182,7 @@ def test_a_stopped_engine_read_closes_its_connection(big_image: str) -> None:
             raise Terminated
 
     with pytest.raises(Terminated):
-        source.load(progress=stop)
+        source.load(wants=CONTENT_WANTED, progress=stop)
     assert max(seen) > 32 << 20
     assert _sockets("self") == before
     assert [t.name for t in threading.enumerate() if t.name == "pyimgsize-export"] == []

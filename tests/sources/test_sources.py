@@ -194,6 +194,10 @@ class _FakeAPI:
 class FakeClient:
     def __init__(self, archive: bytes, image: Image, chunks: Iterator[bytes] | None = None):
         self.api = _FakeAPI(archive, image, chunks=chunks)
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
 
 
 @pytest.fixture
@@ -703,9 +707,10 @@ def test_engine_export_breaking_off(tmp_path: Path, fake_engine: Callable[..., F
         yield data[:20_000]
         raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
 
-    fake_engine(tmp_path, image, chunks=broken())
+    client = fake_engine(tmp_path, image, chunks=broken())
     with pytest.raises(SourceError, match=r"export of acme/app:1\.0 broke off"):
         inspect("docker:acme/app:1.0")
+    assert client.closed  # on an error too
 
 
 def test_engine_export_ending_early(tmp_path: Path, fake_engine: Callable[..., FakeClient]) -> None:
