@@ -132,7 +132,7 @@ class _Blob:
     diff_id: str
 
 
-def _write_blob(root: Path, pieces: Iterable[bytes], compress: bool) -> _Blob:
+def _write_blob(root: Path, pieces: Iterable[bytes], compress: bool, level: int) -> _Blob:
     """Stream a layer into `blobs/sha256/`, hashing both forms on the way."""
     blobs = root / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -140,7 +140,7 @@ def _write_blob(root: Path, pieces: Iterable[bytes], compress: bool) -> _Blob:
     raw_hash = hashlib.sha256()
     with tmp.open("wb") as fh:
         hashed = _Hashing(fh)
-        sink: BinaryIO = gzip.GzipFile(fileobj=hashed, mode="wb", compresslevel=1, mtime=0)  # type: ignore[assignment]
+        sink: BinaryIO = gzip.GzipFile(fileobj=hashed, mode="wb", compresslevel=level, mtime=0)  # type: ignore[assignment]
         if not compress:
             sink = hashed  # type: ignore[assignment]
         for piece in pieces:
@@ -176,12 +176,18 @@ def _put_json(root: Path, doc: object) -> tuple[str, int]:
 
 
 def write_layout(
-    root: Path, layers: list[Callable[[], Members]], *, compress: bool = True, repeat: int = 1
+    root: Path,
+    layers: list[Callable[[], Members]],
+    *,
+    compress: bool = True,
+    level: int = 1,
+    repeat: int = 1,
 ) -> Path:
-    """An OCI image layout at `root` whose layers are the generated tars, `repeat` times over
-    (the same blobs listed again: a manifest with many layers from a few blobs)."""
+    """An OCI image layout at `root` whose layers are the generated tars (gzip `level`),
+    `repeat` times over (the same blobs listed again: a manifest with many layers from a few
+    blobs)."""
     root.mkdir(parents=True)
-    blobs = [_write_blob(root, make(), compress) for make in layers] * repeat
+    blobs = [_write_blob(root, make(), compress, level) for make in layers] * repeat
     media = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if compress else "")
     config = {
         "architecture": "amd64",
@@ -255,7 +261,7 @@ def _small(root: Path) -> Path:
 CASES = [
     Case(
         "gzip-bomb-1000x",
-        lambda r: write_layout(r / "bomb", [lambda: tar(regular("zeros", 1000 * MB))]),
+        lambda r: write_layout(r / "bomb", [lambda: tar(regular("zeros", 1000 * MB))], level=9),
         _small,
         "report",
     ),
