@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from conftest import register_test_image, unique_tag
 from fixtures import File, Image, Layer, Whiteout, dist, write_docker_archive, write_oci_layout
 from pyimgsize.api import inspect
-from tests.conftest import register_test_image, unique_tag
 
 SITE = "usr/lib/python3.11/site-packages"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import not_run_here, rerun_command
 from fixtures import File, Image, Layer, write_docker_archive
 from pyimgsize.cli.output import write_atomically
-from tests.conftest import not_run_here, rerun_command
 from tests.fuzz.harness import assert_clean, run_cli
 
 

@@ -116,7 +116,7 @@ RUN dd if=/dev/zero of=/big bs=1048576 count=256 2>/dev/null && echo done
 @pytest.fixture(scope="module")
 def big_image(engine: Any, busybox_base: str) -> str:
     """A 256 MB image in the engine: its export takes long enough to be interrupted."""
-    from tests.conftest import build_image, unique_tag
+    from conftest import build_image, unique_tag
 
     return build_image(engine, BIG_DOCKERFILE.format(base=busybox_base), {}, unique_tag("big"))
 
