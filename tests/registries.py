@@ -379,6 +379,9 @@ class FaultProxy:
     mode "cut": blob bodies are cut off after half of their declared length.
     mode "redirect": blob requests are answered 307 to `/redirected/...` on this proxy, which
     forwards them to `redirect_upstream` and records the headers received in `redirected`.
+    mode "stall": blob bodies stop after half of their length, and the connection stays open
+    (`stalled` is set) until the proxy stops: a download in progress, for as long as a test
+    needs one.
     """
 
     upstream: str
@@ -386,8 +389,10 @@ class FaultProxy:
     redirect_upstream: str | None = None
     count: int = 0
     redirected: list[dict[str, str]] = field(default_factory=list)
+    stalled: threading.Event = field(default_factory=threading.Event)
     port: int = 0
     _server: http.server.ThreadingHTTPServer | None = None
+    _release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def host(self) -> str:
@@ -436,6 +441,13 @@ class FaultProxy:
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if proxy.mode == "stall" and "/blobs/" in path and len(body) > 1024:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    proxy.stalled.set()
+                    proxy._release.wait(60)
+                    self.close_connection = True
+                    return
                 if proxy.mode == "cut" and "/blobs/" in path and len(body) > 1024:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
@@ -450,6 +462,7 @@ class FaultProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        self._release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from fixtures import File, Image, Layer, write_docker_archive
+from fixtures import File, Image, Layer, write_docker_archive, write_oci_layout
 from pyimgsize.analyzers import CONTENT_WANTED
 from pyimgsize.cli.signals import Terminated
 from pyimgsize.sources import open_source
@@ -186,3 +186,38 @@ def test_a_stopped_engine_read_closes_its_connection(big_image: str) -> None:
     assert max(seen) > 32 << 20
     assert _sockets("self") == before
     assert [t.name for t in threading.enumerate() if t.name == "pyimgsize-export"] == []
+
+
+# --- a registry download ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signum", "code", "words"), SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_signal_during_a_registry_download(
+    tmp_path: Path, signum: int, code: int, words: str
+) -> None:
+    """A real registry behind a proxy that stops a layer download half-way and holds it: the
+    signal arrives while the download is in progress."""
+    from tests.registries import FaultProxy, push_layout, require_tools, running, start_registry
+
+    require_tools("docker-registry")
+    registry = start_registry(tmp_path / "registry", tmp_path / "storage")
+    proxy = FaultProxy(registry.host, "stall")
+    proxy.start()
+    with running(registry, proxy):
+        layout = tmp_path / "layout"
+        image = Image("stall/me:1", [Layer([File("data", 200_000)])])
+        write_oci_layout(layout, image, compression="gzip")
+        push_layout(registry.host, layout, "stall/me", "1")
+        work = tmp_path / "work"
+        work.mkdir()
+        output = work / "report.json"
+        output.write_text("old report\n")
+        proc = _start("inspect", f"registry:{proxy.host}/stall/me:1", "-o", str(output), cwd=work)
+        if not proxy.stalled.wait(60):
+            raise AssertionError(f"the download never started: {_finish(proc)}")
+        proc.send_signal(signum)
+        sent = time.monotonic()
+        _assert_stopped(*_finish(proc), code, words)
+        assert time.monotonic() - sent < 10, "a stopped run must end promptly"
+        assert output.read_text() == "old report\n"
+        assert [p.name for p in work.iterdir()] == ["report.json"]

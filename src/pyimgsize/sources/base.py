@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -66,3 +67,12 @@ class ImageSource(Protocol):
     def load(
         self, *, wants: ContentSelector, progress: ProgressCallback | None = None
     ) -> LoadedImage: ...
+
+
+def unblock(response: Any) -> None:
+    """Shut the socket of a streaming HTTP response down, so that a read blocked on it in
+    another thread returns now (urllib3 >= 2.3 `HTTPResponse.shutdown`): a stopped run does
+    not wait for a stalled server. A no-op where that is not possible."""
+    unavailable = (AttributeError, NotImplementedError, ValueError, RuntimeError, OSError)
+    with contextlib.suppress(*unavailable):
+        response.shutdown()

@@ -10,7 +10,6 @@ otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or c
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import threading
@@ -28,7 +27,7 @@ from pyimgsize.errors import (
 from pyimgsize.layers.cache import wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.stream import IterStream
-from pyimgsize.sources.base import LoadedImage, ProgressCallback
+from pyimgsize.sources.base import LoadedImage, ProgressCallback, unblock
 from pyimgsize.sources.resolve import (
     Candidate,
     _platform_matches,
@@ -193,7 +192,7 @@ class EngineSource:
             # the HTTP response) and close the client's connections, now rather than whenever
             # (if ever) the garbage collector gets to them.
             for response in responses:
-                _shutdown(response)
+                unblock(response)
             if feed is not None:
                 feed.close()
             client.close()
@@ -260,14 +259,6 @@ def _explain(exc: Exception) -> str:
     explanation = getattr(exc, "explanation", None)
     text = explanation if explanation else str(exc)
     return str(text).splitlines()[0] if text else type(exc).__name__
-
-
-def _shutdown(response: Any) -> None:
-    """Shut the socket of a streaming response down, so that a read blocked on it in another
-    thread returns now (urllib3 >= 2.3); a no-op where that is not possible."""
-    unavailable = (AttributeError, NotImplementedError, ValueError, RuntimeError, OSError)
-    with contextlib.suppress(*unavailable):
-        response.shutdown()
 
 
 def _export(api: Any, image_id: str, responses: list[Any]) -> Iterator[bytes]:

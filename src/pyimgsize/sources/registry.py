@@ -42,7 +42,7 @@ from pyimgsize.errors import (
 from pyimgsize.layers.cache import LayerCache, wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import LayerData, read_layer
-from pyimgsize.sources.base import LoadedImage, ProgressCallback
+from pyimgsize.sources.base import LoadedImage, ProgressCallback, unblock
 from pyimgsize.sources.registry_client import (
     ATTEMPTS,
     BACKOFF,
@@ -198,6 +198,7 @@ class RegistryStore:
         self._done = 0
         self._count_lock = threading.Lock()
         self._stop = threading.Event()
+        self._reading: set[Any] = set()  # responses whose bodies are being read
 
     def has(self, path: str) -> bool:
         return path in self._descriptors
@@ -258,6 +259,7 @@ class RegistryStore:
             response = self.client.get(f"blobs/{digest}", what=f"blob {digest[:19]}")
             stream = BlobStream(response, digest, size, what, self._count, self._stop)
             complete = False
+            self._reading.add(response)
             try:
                 data = read_layer(stream, what, wants=self._wants, blob_size=size)
                 stream.finish()
@@ -271,6 +273,7 @@ class RegistryStore:
                 if self._stop.wait(BACKOFF * (2**attempt)):
                     raise
             finally:
+                self._reading.discard(response)
                 if not complete:
                     response.close()  # a half-read body must not go back to the pool
                 response.release_conn()
@@ -287,6 +290,8 @@ class RegistryStore:
         """Stop the downloads still running (after an error or an interrupt, within one
         block) and wait for their threads."""
         self._stop.set()
+        for response in list(self._reading):
+            unblock(response)  # a read waiting on a stalled server returns now
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
