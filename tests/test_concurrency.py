@@ -1,15 +1,15 @@
 """Concurrency: two `pyimgsize` processes reading the same image at once both give the exact
 numbers (the same report as one run alone), from an archive, a layout and the engine.
 
-Nothing is shared between runs today: every run streams its own copy of the image. When the
-per-layer cache (issue 11) lands, these tests must also run both processes against one cache
-directory, with one of them writing an entry while the other reads it (an entry must never be
-read half-written).
+The per-layer result cache (layers/cache.py) is shared: `test_two_runs_share_a_fresh_cache`
+starts both processes on one empty cache directory (both write the same entries at once), then
+again on the filled one (both read); every report is the exact one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,8 +36,12 @@ def _image(name: str) -> Image:
     )
 
 
-def _both_at_once(ref: str, cwd: Path) -> list[dict[str, Any]]:
-    """`inspect REF --format json` twice, started together; both reports."""
+def _both_at_once(ref: str, cwd: Path, cache: Path | None = None) -> list[dict[str, Any]]:
+    """`inspect REF --format json` twice, started together (on one cache directory when
+    `cache` is given); both reports."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["PYIMGSIZE_CACHE_DIR"] = str(cache)
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "pyimgsize", "inspect", ref, "--format", "json"],
@@ -45,6 +49,7 @@ def _both_at_once(ref: str, cwd: Path) -> list[dict[str, Any]]:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env=env,
         )
         for _ in range(2)
     ]
@@ -88,3 +93,17 @@ def test_two_runs_on_one_engine_image_at_once(engine: Any, tmp_path: Path) -> No
     assert [layer["bytes"] for layer in alone["layers"]] == [
         sum(f.size for f in layer.entries if isinstance(f, File)) for layer in _image(tag).layers
     ]
+
+
+def test_two_runs_share_a_fresh_cache(tmp_path: Path) -> None:
+    image = _image("concurrent/cache:1")
+    path = tmp_path / "layout"
+    write_oci_layout(path, image, compression="gzip")
+    ref = f"oci:{path}"
+    alone = json.loads(inspect(ref).model_dump_json())
+    cache = tmp_path / "cache"
+    for _ in range(2):  # both write the entries at once, then both read them
+        first, second = _both_at_once(ref, tmp_path, cache)
+        assert first == alone
+        assert second == alone
+    assert any(cache.rglob("*")), "the runs used the cache"
