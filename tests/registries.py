@@ -18,6 +18,7 @@ Only the standard library and the `openssl` / `htpasswd` / `skopeo` commands are
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import http.server
 import json
@@ -452,7 +453,8 @@ class FaultProxy:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                    with contextlib.suppress(OSError):  # the reader may have hung up first
+                        self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 self.wfile.write(body)
                 conn.close()

@@ -157,7 +157,12 @@ def test_signal_during_an_engine_export(
 ) -> None:
     output = tmp_path / "report.json"
     output.write_text("old report\n")
-    proc = _start("inspect", f"docker:{big_image}", "-o", str(output), cwd=tmp_path)
+    # the export, not the engine's layer storage read in place (sources/storage.py)
+    os.environ["PYIMGSIZE_ENGINE_STORAGE"] = "0"
+    try:
+        proc = _start("inspect", f"docker:{big_image}", "-o", str(output), cwd=tmp_path)
+    finally:
+        del os.environ["PYIMGSIZE_ENGINE_STORAGE"]
     _wait_until_exporting(proc)
     proc.send_signal(signum)
     sent = time.monotonic()
@@ -168,10 +173,13 @@ def test_signal_during_an_engine_export(
 
 
 @pytest.mark.engine
-def test_a_stopped_engine_read_closes_its_connection(big_image: str) -> None:
+def test_a_stopped_engine_read_closes_its_connection(
+    big_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Stopped mid-export (the exception a signal handler raises, here raised from the progress
     callback, which runs in the reading thread), the source closes the HTTP response and its
     client, and the export thread ends: nothing is left for the garbage collector."""
+    monkeypatch.setenv("PYIMGSIZE_ENGINE_STORAGE", "0")  # the export, not the layer storage
     source = open_source(f"docker:{big_image}")
     before = _sockets("self")
     seen: list[int] = []
