@@ -29,7 +29,8 @@ from pyimgsize.cli.signals import Stopped, stop_signals
 from pyimgsize.errors import ExitCode, PyImgSizeError, UsageError
 
 if TYPE_CHECKING:
-    pass
+    from pyimgsize.report import InspectReport
+    from pyimgsize.tree import FileTree
 
 app = typer.Typer(
     name="pyimgsize",
@@ -180,6 +181,19 @@ OutputOpt = Annotated[
 from pyimgsize.render import OutputFormat, SortKey  # noqa: E402
 
 
+def _read_image(
+    ref: str, fmt: OutputFormat, progress: Progress, **how: Any
+) -> tuple[InspectReport, FileTree | None]:
+    """Inspect `image` for `inspect` and `advise`; the file tree is built only for the HTML
+    page, the one format that draws it."""
+    from pyimgsize.api import inspect as run_inspect
+    from pyimgsize.api import inspect_with_tree
+
+    if fmt is OutputFormat.HTML:
+        return inspect_with_tree(ref, progress=progress, **how)
+    return run_inspect(ref, progress=progress, **how), None
+
+
 @app.command()
 def inspect(
     image: ImageArg,
@@ -200,26 +214,21 @@ def inspect(
     no_cache: NoCacheOpt = False,
 ) -> int:
     """Per-distribution, per-category and per-layer bytes of an image."""
-    from pyimgsize.api import inspect as run_inspect
-    from pyimgsize.api import inspect_with_tree
     from pyimgsize.render import render_inspect
 
     refuse_html_on_terminal(fmt, output)
     progress = Progress("pyimgsize")
-    tree = None
     try:
-        how: dict[str, Any] = {
-            "image": select,
-            "platform": platform,
-            "pull": pull,
-            "progress": progress,
-            "insecure_registries": tuple(insecure_registry or ()),
-            "cache": not no_cache,
-        }
-        if fmt is OutputFormat.HTML:  # only the picture needs the file tree
-            report, tree = inspect_with_tree(image, **how)
-        else:
-            report = run_inspect(image, **how)
+        report, tree = _read_image(
+            image,
+            fmt,
+            progress,
+            image=select,
+            platform=platform,
+            pull=pull,
+            insecure_registries=tuple(insecure_registry or ()),
+            cache=not no_cache,
+        )
     finally:
         progress.done()
     emit(
@@ -250,30 +259,24 @@ def advise(
     those bytes; `heuristic`: the bytes are exact, removing them may break something (the
     trade-off says what). Exit 0, with or without suggestions.
     """
-    from pyimgsize.api import advise as run_advise
-    from pyimgsize.api import inspect_with_tree
     from pyimgsize.render.advice import render_advice
-    from pyimgsize.report import AdviseReport, InspectReport
+    from pyimgsize.report import AdviseReport
 
     refuse_html_on_terminal(fmt, output)
     progress = Progress("pyimgsize advise")
-    report: InspectReport | None = None
-    tree = None
     try:
-        how: dict[str, Any] = {
-            "image": select,
-            "platform": platform,
-            "pull": pull,
-            "progress": progress,
-            "insecure_registries": tuple(insecure_registry or ()),
-        }
-        if fmt is OutputFormat.HTML:  # the page draws the file tree beside the suggestions
-            report, tree = inspect_with_tree(image, **how)
-            advice = AdviseReport.from_inspect(report)
-        else:
-            advice = run_advise(image, **how)
+        report, tree = _read_image(
+            image,
+            fmt,
+            progress,
+            image=select,
+            platform=platform,
+            pull=pull,
+            insecure_registries=tuple(insecure_registry or ()),
+        )
     finally:
         progress.done()
+    advice = AdviseReport.from_inspect(report)
     emit(
         render_advice(advice, fmt, inspected=report, tree=tree, width=table_width(output)),
         output,
