@@ -12,7 +12,8 @@ import pytest
 
 pytestmark = pytest.mark.engine
 
-SOCKET = "/var/run/docker.sock"
+# The engine the tests run against: DOCKER_HOST when scripts/test-env.sh started a private one.
+ENGINE = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
 def _context_config(tmp_path: Path, name: str, host: str) -> Path:
@@ -55,7 +56,7 @@ def _env(config: Path) -> dict[str, str]:
 def test_current_context_is_used_when_docker_host_is_unset(
     tmp_path: Path, busybox_base: str
 ) -> None:
-    good = _context_config(tmp_path, "pyimgsize-local", f"unix://{SOCKET}")
+    good = _context_config(tmp_path, "pyimgsize-local", ENGINE)
     done = _run(["inspect", f"docker:{busybox_base}", "--format", "json"], _env(good))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -75,5 +76,5 @@ def test_a_context_pointing_nowhere_is_an_unreachable_engine(
     assert lines[0].startswith("error: cannot reach the Docker engine")
     assert "docker save" in lines[0]
     # DOCKER_HOST beats the context, as with the docker CLI
-    env = {**_env(bad), "DOCKER_HOST": f"unix://{SOCKET}"}
+    env = {**_env(bad), "DOCKER_HOST": ENGINE}
     assert _run(["inspect", f"docker:{busybox_base}", "--format", "json"], env).returncode == 0
