@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
+import pytest
 
 from conftest import Run  # the `run` fixture lives in tests/conftest.py
 from fixtures import File, Image, Layer, Whiteout, dist, write_docker_archive
@@ -107,3 +109,31 @@ def test_html_page_has_the_suggestions_table(tmp_path: Path, run: Run) -> None:
     assert 'id="t-suggestions"' in page
     assert "pip-cache" in page
     assert "pip install --no-cache-dir" in page
+
+
+def test_no_cache_neither_reads_nor_fills_the_layer_cache(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyimgsize.layers.cache import LayerCache
+    from pyimgsize.sources import store
+
+    monkeypatch.setenv("PYIMGSIZE_CACHE_DIR", str(tmp_path / "cache"))
+    reads: list[str] = []
+    read_layer = store.read_layer
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        reads.append(str(args[1]))
+        return read_layer(*args, **kwargs)
+
+    monkeypatch.setattr(store, "read_layer", counting)
+    ref = pip_image(tmp_path)
+    code, fresh, err = run("advise", ref, "--format", "json", "--no-cache")
+    assert (code, err, len(reads)) == (0, "", 2)
+    assert LayerCache().info().entries == 0  # nothing written
+    code, filled, _err = run("advise", ref, "--format", "json")
+    assert (code, len(reads), LayerCache().info().entries) == (0, 4, 2)
+    code, cached, _err = run("advise", ref, "--format", "json")
+    assert (code, len(reads)) == (0, 4)  # served from the cache
+    code, again, _err = run("advise", ref, "--format", "json", "--no-cache")
+    assert (code, len(reads)) == (0, 6)  # the full cache is not used
+    assert json.loads(fresh) == json.loads(filled) == json.loads(cached) == json.loads(again)

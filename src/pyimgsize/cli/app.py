@@ -252,6 +252,7 @@ def advise(
     platform: PlatformOpt = None,
     pull: PullOpt = False,
     insecure_registry: InsecureOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> int:
     """What to change in the Dockerfile, each fix with the bytes it saves on this image.
 
@@ -273,6 +274,7 @@ def advise(
             platform=platform,
             pull=pull,
             insecure_registries=tuple(insecure_registry or ()),
+            cache=not no_cache,
         )
     finally:
         progress.done()
