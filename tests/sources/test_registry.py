@@ -9,9 +9,12 @@ compressed sizes included. Bad input is one line, exit 3, with no secret in it.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +25,7 @@ import pytest
 from conftest import Run
 from fixtures import File, Image, Layer, write_docker_archive, write_oci_layout
 from pyimgsize.api import inspect
-from pyimgsize.errors import UsageError
+from pyimgsize.errors import CorruptLayer, UsageError
 from pyimgsize.report import InspectReport
 from pyimgsize.sources.registry_ref import is_loopback, parse_reference
 from tests.registries import (
@@ -481,3 +484,33 @@ def test_containerd_store_export_without_blobs_is_one_line_with_the_cause(
     assert code == 3
     assert "is missing" in line
     assert f"docker rmi {pulled}" in line
+
+
+def _threads(prefix: str) -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith(prefix)]
+
+
+def test_a_layer_failing_early_stops_its_download(world: World) -> None:
+    """The tar reader gives up on the first header while the blob (24 MiB, incompressible)
+    is still streaming and being inflated ahead in another thread: one CorruptLayer, and no
+    download or inflating thread outlives the error."""
+    before = _threads("pyimgsize-")
+    path = world.tmp / "layout-fails-early"
+    raw = b"\x01" * 512 + os.urandom(24 << 20)  # a header whose checksum is wrong
+    write_oci_layout(path, Image("early/fail:1", [Layer(raw=raw)]), compression="gzip")
+    push_layout(world.plain.host, path, "early/fail", "1")
+
+    def attempt() -> str:
+        try:
+            inspect(f"registry:{world.plain.host}/early/fail:1", cache=False)
+        except CorruptLayer as exc:
+            return str(exc)
+        raise AssertionError("a corrupt layer was read as valid")
+
+    assert attempt().startswith("layer 0 (")
+    gc.collect()
+    for _ in range(500):
+        if _threads("pyimgsize-") == before:
+            break
+        time.sleep(0.01)
+    assert _threads("pyimgsize-") == before

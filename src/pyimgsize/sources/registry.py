@@ -18,7 +18,18 @@ written to disk. Up to `CONCURRENCY` blobs stream at once; their summaries are a
   with `--insecure-registry HOST` (then, as docker does, its certificate is not verified).
 - 429 and 5xx answers, and connections that fail, are retried a bounded number of times with
   backoff (`Retry-After` honoured, capped); what still fails is one line naming the registry.
-- Every blob is checked against its descriptor: its size and its sha256 digest.
+- Every blob is checked against its descriptor: its size and its sha256 digest; every
+  compressed layer's uncompressed tar against its `rootfs.diff_ids` entry (in `load_candidate`).
+  Both are needed, as `docker pull` checks both: the digest binds the bytes received to the
+  manifest, the diff_id binds the content to the config, by which layers are named, compared
+  across images (`diff`) and cached. They hash different bytes, each once; a layer is handed
+  on (and cached) only after both checks passed.
+
+Where the time goes (cold, a loopback registry): inflating and hashing every byte, and the
+tar headers. Each layer is read in two threads: one reads the body, hashes it and inflates it
+in 1 MiB blocks (`DecompressStream`: socket reads, zlib-ng / zstd and hashlib release the GIL),
+the other hashes the inflated blocks and parses the tar, so both cores work even on one large
+layer.
 """
 
 from __future__ import annotations
@@ -108,13 +119,17 @@ class BlobStream:
         self._buf = b""
         self._pos = 0
         self._stop = stop
+        # set when the layer reader gave up: the inflating thread that reads this body
+        # (layers.stream.DecompressStream) stops at its next block
+        self.abandoned = False
 
     def _fill(self) -> bool:
-        """The next block of the body (read in CHUNK-sized blocks: the decompressor above asks
-        for a few kB at a time); False at the end."""
+        """The next CHUNK of the body, hashed as it arrives; False at the end. Called from the
+        thread that inflates the blob (`layers.stream.DecompressStream`), or, for a plain tar
+        blob, from the layer reader's."""
         import urllib3.exceptions as ue
 
-        if self._stop.is_set():
+        if self._stop.is_set() or self.abandoned:
             raise SourceError(f"{self._what}: download stopped")
         try:
             block = self._response.read(CHUNK)
@@ -275,6 +290,10 @@ class RegistryStore:
             finally:
                 self._reading.discard(response)
                 if not complete:
+                    # the decompressing thread may still be reading this body: it stops at
+                    # its next block, and a read in flight returns now
+                    stream.abandoned = True
+                    unblock(response)
                     response.close()  # a half-read body must not go back to the pool
                 response.release_conn()
         raise AssertionError("unreachable")  # pragma: no cover
