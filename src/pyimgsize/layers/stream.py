@@ -384,18 +384,19 @@ def _produce(blocks: Iterator[bytes], pipe: _Pipe) -> None:
 class DecompressStream:
     """gzip (possibly multi-member) or zstd (possibly multi-frame), decompressed on the fly.
 
-    A helper thread reads the compressed input, decompresses it in INFLATE_BLOCK pieces and
-    hashes them, a few blocks ahead of the reader: zlib, zstd and hashlib release the GIL on
-    large buffers, so on a machine with two cores that work overlaps the (pure Python) tar
-    parsing above instead of alternating with it. The reader's `read` / `skip` are slicing
-    and arithmetic on the current block. The input stream is read only by that thread once
-    this object exists; the thread stops when the stream ends, fails, or this object is
-    dropped.
+    A helper thread reads the compressed input and decompresses it in INFLATE_BLOCK pieces,
+    a few blocks ahead of the reader: reads, zlib and zstd release the GIL for large
+    buffers, so on a machine with two cores that work overlaps the (pure Python) tar parsing
+    above instead of alternating with it. The reader's `read` / `skip` are slicing and
+    arithmetic on the current block. The input stream is read only by that thread once this
+    object exists; the thread stops when the stream ends, fails (the failure is raised in
+    the reader, as one CorruptLayer), or this object is dropped.
 
-    With `hashed`, the decompressed bytes are also hashed (`digest`, once the stream has
-    been read to its end): a layer's diff_id is the sha256 of its uncompressed tar, which
-    catches damage the format itself cannot (zstd frames without a content checksum decode
-    damaged data without complaint).
+    With `hashed`, the decompressed bytes are also hashed as the reader takes each block
+    (hashlib releases the GIL too; this balances the two threads' work): `digest`, once the
+    stream has been read to its end. A layer's diff_id is the sha256 of its uncompressed
+    tar, which catches damage the format itself cannot (zstd frames without a content
+    checksum decode damaged data without complaint).
     """
 
     def __init__(self, parent: ByteStream, kind: str, what: str, *, hashed: bool = False) -> None:
