@@ -514,3 +514,31 @@ def test_a_layer_failing_early_stops_its_download(world: World) -> None:
             break
         time.sleep(0.01)
     assert _threads("pyimgsize-") == before
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_re_inspect_downloads_only_layers_not_cached(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, compression: str
+) -> None:
+    """Cold, then from a fresh cache (filled by the first cached run): the layout's numbers
+    every time; a cached layer's blob is not downloaded again."""
+    from pyimgsize.sources import registry
+
+    monkeypatch.setenv("PYIMGSIZE_CACHE_DIR", str(tmp_path / "cache"))
+    downloads: list[str] = []
+    read_layer = registry.RegistryStore._read_layer
+
+    def counting(self: registry.RegistryStore, path: str, label: str) -> Any:
+        downloads.append(path)
+        return read_layer(self, path, label)
+
+    monkeypatch.setattr(registry.RegistryStore, "_read_layer", counting)
+    ref = f"registry:{world.plain.host}/acme/{compression}:1"
+    expected = same(inspect(f"oci:{world.layouts[compression]}", cache=False))
+    assert same(inspect(ref, cache=False)) == expected
+    blobs = len(downloads)
+    assert blobs == len(set(downloads)) >= 3  # each blob once (two layers share one)
+    assert same(inspect(ref)) == expected  # fills the cache
+    assert len(downloads) == 2 * blobs
+    assert same(inspect(ref)) == expected  # from it
+    assert len(downloads) == 2 * blobs
