@@ -206,13 +206,14 @@ def start_registry(
     raise RuntimeError(f"docker-registry did not listen on {registry.host}: {log.read_text()}")
 
 
-def registry_has(remote: str) -> bool:
-    """A plain-HTTP registry already holds `HOST/REPOSITORY:TAG` (storage outlives sessions)."""
+def registry_has(remote: str, config_digest: str) -> bool:
+    """A plain-HTTP registry already holds `HOST/REPOSITORY:TAG` as the image whose config is
+    `config_digest` (storage outlives sessions, and a tag pushed by another engine's build of
+    the same recipe names another image: then it is pushed again)."""
     host, _, rest = remote.partition("/")
     repository, _, tag = rest.rpartition(":")
     request = urllib.request.Request(
         f"http://{host}/v2/{repository}/manifests/{tag}",
-        method="HEAD",
         headers={
             "Accept": "application/vnd.docker.distribution.manifest.v2+json, "
             "application/vnd.oci.image.manifest.v1+json"
@@ -220,9 +221,10 @@ def registry_has(remote: str) -> bool:
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return bool(response.status == 200)
+            manifest = json.loads(response.read())
     except urllib.error.HTTPError:
         return False
+    return bool(manifest.get("config", {}).get("digest") == config_digest)
 
 
 def htpasswd_file(path: Path, user: str, password: str) -> Path:

@@ -235,7 +235,11 @@ class E2E:
         key = (variant, "registry")
         if key not in self._reports:
             remote = registry_name(host, self.tags[variant])
-            if not registry_has(remote):
+            image_id = _run(
+                ["docker", "image", "inspect", "--format", "{{.Id}}", self.tags[variant]],
+                what=f"docker image inspect {self.tags[variant]}",
+            ).strip()
+            if not registry_has(remote, image_id):
                 start = time.monotonic()
                 push(self.tags[variant], remote)
                 self._timed(f"docker push {variant}", start)
