@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 
 _SOURCE = (".py", ".pyi", ".pyx", ".pxd")
-_BYTECODE = (".pyc", ".pyo")
+BYTECODE_SUFFIXES = (".pyc", ".pyo")
 
 
 def normalize(name: str) -> tuple[str, bool]:
@@ -66,24 +66,22 @@ def join_listed(base: str, rel: str) -> tuple[str, bool]:
 
 
 def category(path: str) -> str:
-    """The category of the file at `path` (design.md §3)."""
-    parent, _, base = path.rpartition("/")
-    if parent:
-        for comp in parent.split("/"):
-            if comp.endswith((".dist-info", ".egg-info")):
-                return "metadata"
-    if base.endswith(".egg-info"):
+    """The category of the file at `path` (design.md §3).
+
+    Plain substring tests, no splitting: a parent directory's name ends with `.dist-info`
+    exactly when `.dist-info/` occurs in the path (the base name holds no `/`), and a suffix
+    such as `.pyc` holds no `/`, so the path ends with it exactly when the base name does.
+    """
+    if ".dist-info/" in path or ".egg-info/" in path or path.endswith(".egg-info"):
         return "metadata"
-    if base.endswith(_BYTECODE):
+    if path.endswith(BYTECODE_SUFFIXES):
         return "bytecode"
-    if base.endswith(_SOURCE):
+    if path.endswith(_SOURCE):
         return "source"
-    if base.endswith(".so") or ".so." in base:
+    if path.endswith(".so") or ".so." in path[path.rfind("/") + 1 :]:
         return "native"
-    if parent:
-        for comp in parent.split("/"):
-            if comp.endswith(".libs"):
-                return "native"
+    if ".libs/" in path:
+        return "native"
     return "data"
 
 
@@ -93,7 +91,7 @@ distributions, layers ask about the same paths)."""
 
 
 def is_bytecode(path: str) -> bool:
-    return path.endswith(_BYTECODE)
+    return path.endswith(BYTECODE_SUFFIXES)
 
 
 def in_site_packages(path: str) -> bool:
@@ -106,25 +104,25 @@ def pyc_source(path: str) -> str | None:
     `pkg/__pycache__/mod.cpython-311.pyc` and `mod.cpython-311.opt-1.pyc` -> `pkg/mod.py`;
     a legacy `pkg/mod.pyc` -> `pkg/mod.py`. None when the name does not fit.
     """
-    parent, _, base = path.rpartition("/")
-    if not base.endswith(_BYTECODE):
-        return None
-    pdir, _, pname = parent.rpartition("/")
-    if pname == "__pycache__":
-        parts = base.split(".")
-        if len(parts) == 3 or (len(parts) == 4 and parts[2].startswith("opt-")):
-            return f"{pdir}/{parts[0]}.py" if pdir else f"{parts[0]}.py"
-        return None
-    stem = base[: -len(".pyc")]
-    return f"{parent}/{stem}.py" if parent else f"{stem}.py"
+    return pyc_names(path)[0]
 
 
 def pyc_tag(path: str) -> str | None:
     """The interpreter tag of a `__pycache__` pyc (`cpython-311`), None for legacy names."""
+    return pyc_names(path)[1]
+
+
+def pyc_names(path: str) -> tuple[str | None, str | None]:
+    """`(pyc_source(path), pyc_tag(path))`, reading the name once."""
     parent, _, base = path.rpartition("/")
-    if not parent.endswith("__pycache__"):
-        return None
     parts = base.split(".")
-    if len(parts) in (3, 4):
-        return parts[1]
-    return None
+    tag = parts[1] if len(parts) in (3, 4) and parent.endswith("__pycache__") else None
+    if not base.endswith(BYTECODE_SUFFIXES):
+        return None, tag
+    pdir, _, pname = parent.rpartition("/")
+    if pname == "__pycache__":
+        if len(parts) == 3 or (len(parts) == 4 and parts[2].startswith("opt-")):
+            return (f"{pdir}/{parts[0]}.py" if pdir else f"{parts[0]}.py"), tag
+        return None, tag
+    stem = base[: -len(".pyc")]
+    return (f"{parent}/{stem}.py" if parent else f"{stem}.py"), tag

@@ -25,6 +25,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class _LaterModel(_Model):
+    """A model `inspect` never builds (advise, diff and check ones): pydantic builds its
+    validator and serializer on first use, not at import (`inspect` starts faster)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Categories(_Model):
     """Bytes per category; a file is in exactly one, so they add up to the owner's bytes."""
 
@@ -319,13 +326,13 @@ class InspectReport(_Model):
     )
 
 
-class AdviceTotals(_Model):
+class AdviceTotals(_LaterModel):
     saves_bytes: int = Field(description="All suggestions together (no byte counted twice).")
     exact_bytes: int
     heuristic_bytes: int
 
 
-class AdviseReport(_Model):
+class AdviseReport(_LaterModel):
     """`pyimgsize advise IMAGE --format json`: the suggestions and their total."""
 
     schema_version: Literal["1"] = SCHEMA_VERSION
@@ -354,14 +361,14 @@ class AdviseReport(_Model):
 # --- diff -----------------------------------------------------------------------------------
 
 
-class Delta(_Model):
+class Delta(_LaterModel):
     a: int
     b: int
     delta: int
     percent: float | None = Field(default=None, description="delta / a * 100; null when a is 0.")
 
 
-class DiffTotals(_Model):
+class DiffTotals(_LaterModel):
     bytes: Delta
     layer_bytes: Delta
     python_bytes: Delta
@@ -375,14 +382,14 @@ class DiffTotals(_Model):
     )
 
 
-class CategoryDelta(_Model):
+class CategoryDelta(_LaterModel):
     category: str
     a: int
     b: int
     delta: int
 
 
-class PackageDelta(_Model):
+class PackageDelta(_LaterModel):
     name: str
     site_packages: str
     a: int | None
@@ -399,7 +406,7 @@ class PackageDelta(_Model):
     )
 
 
-class LayerDelta(_Model):
+class LayerDelta(_LaterModel):
     a_index: int | None
     b_index: int | None
     match: Literal["shared", "instruction", "position", "only-a", "only-b"]
@@ -427,7 +434,7 @@ CauseKind = Literal[
 CauseHint = Literal["uv-compile-bytecode", "no-compile", "no-layer-shared", "first-layer-differs"]
 
 
-class CausePackage(_Model):
+class CausePackage(_LaterModel):
     """A distribution's share of a cause: `bytes` is its signed part of the cause's bytes
     (its whole size for `added`/`removed`, its bytecode delta for `bytecode`, its delta
     without bytecode for `versions`/`rebuilt`)."""
@@ -440,7 +447,7 @@ class CausePackage(_Model):
     installer: str | None = None
 
 
-class CausePath(_Model):
+class CausePath(_LaterModel):
     """A cache or stray wheel that appeared, disappeared or changed size (`bytes` is B - A)."""
 
     path: str
@@ -449,7 +456,7 @@ class CausePath(_Model):
     bytes: int
 
 
-class CauseLayer(_Model):
+class CauseLayer(_LaterModel):
     """The layer that holds the largest part of a cause (`side` says whose index it is; on a
     paired row the side holding more of it, B's on a tie)."""
 
@@ -460,7 +467,7 @@ class CauseLayer(_Model):
     bytes: int = Field(description="The aligned row's signed delta of what the cause measures.")
 
 
-class CauseCategory(_Model):
+class CauseCategory(_LaterModel):
     """The category that changed most within a cause; `only` when no other category changed."""
 
     category: str
@@ -468,7 +475,7 @@ class CauseCategory(_Model):
     only: bool
 
 
-class DiffCause(_Model):
+class DiffCause(_LaterModel):
     """One reason for the size change, as data. The causes of a diff add up to exactly the
     shipped (`layer_bytes`) delta; they are listed largest (absolute) first."""
 
@@ -496,7 +503,7 @@ class DiffCause(_Model):
     )
 
 
-class DiffReport(_Model):
+class DiffReport(_LaterModel):
     schema_version: Literal["1"] = SCHEMA_VERSION
     a: ImageRef
     b: ImageRef
@@ -521,7 +528,7 @@ ContributorKind = Literal[
 SkipReason = Literal["needs-baseline", "empty-baseline", "not-installed", "undefined"]
 
 
-class Contributor(_Model):
+class Contributor(_LaterModel):
     """One thing a rule's measured value is made of; `name` is its wording (made by render/)."""
 
     name: str = ""
@@ -550,7 +557,7 @@ class Contributor(_Model):
     new: bool = Field(default=False, description="A distribution the baseline does not have.")
 
 
-class RuleResult(_Model):
+class RuleResult(_LaterModel):
     rule: str
     status: Literal["pass", "fail", "skip"]
     actual: int | float | None
@@ -569,7 +576,7 @@ class RuleResult(_Model):
     )
 
 
-class CheckReport(_Model):
+class CheckReport(_LaterModel):
     schema_version: Literal["1"] = SCHEMA_VERSION
     passed: bool
     image: ImageRef

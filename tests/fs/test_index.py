@@ -35,7 +35,7 @@ def test_files_dirs_symlinks_and_hardlinks() -> None:
     index = _index()
     assert index.files[f"{SITE}/pkg/a.py"].inode.size == 120
     assert f"{SITE}/pkg/b.so" not in index.files
-    assert index.inode_paths[id(index.files[f"{SITE}/pkg/c.so"].inode)] == [f"{SITE}/pkg/c.so"]
+    assert index.paths_of(id(index.files[f"{SITE}/pkg/c.so"].inode)) == [f"{SITE}/pkg/c.so"]
     assert "opt/venv/lib64" in index.symlinks
     assert f"{SITE}/pkg" in index.dirs
     assert index.data("var/lib/dpkg/info/python3-pkg.list") == b"/usr/bin/x\n/usr/lib/\n"

@@ -33,7 +33,6 @@ from pyimgsize.check.table import no_compile
 from pyimgsize.fs.index import DPKG_LISTS
 from pyimgsize.fs.merge import Inode
 from pyimgsize.names import normalize_name
-from pyimgsize.paths import is_bytecode, pyc_tag
 from pyimgsize.report import (
     Evidence,
     Fix,
@@ -72,6 +71,7 @@ _TOOLCHAIN = re.compile(
     r"|^build-essential$|^binutils(-.+)?$|-dev$"
 )
 _HEADER = re.compile(r"\.(h|hh|hpp|hxx)$|\.a$")
+_HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".a", "\n")
 _PY_VERSION = re.compile(r"/python(\d+(?:\.\d+)?)/")
 _SITE_PRIORITY = {"pythonpath": 0, "user": 1, "local": 2, "system": 3, "other": 4}
 
@@ -207,7 +207,7 @@ class _Advisor:
                 if id(inode) in seen:
                     continue
                 seen.add(id(inode))
-                links = self.x.index.inode_paths[id(inode)]
+                links = self.x.index.paths_of(id(inode))
                 claim = claims[(c.kind, self.writer[inode.layer])]
                 claim.paths.add(c.path)
                 if not all(lp.startswith(prefix) for lp in links):
@@ -249,7 +249,7 @@ class _Advisor:
             if c.kind != "wheel":
                 continue
             inode = self.x.index.files[c.path].inode
-            links = self.x.index.inode_paths[id(inode)]
+            links = self.x.index.paths_of(id(inode))
             if any(not lp.endswith(".whl") for lp in links) or not self._take(inode):
                 continue
             claims[self.writer[inode.layer]].add(inode.size, c.path, inode.layer)
@@ -303,10 +303,10 @@ class _Advisor:
         if not tags:
             return
         claim = _Claim()
-        for path, f in sorted(self.x.index.files.items()):
-            if not is_bytecode(path):
-                continue
-            tag = pyc_tag(path)
+        files, pyc_tags = self.x.index.files, self.x.index.pycs.tag
+        for path in self.x.index.pycs.sorted_paths:
+            tag = pyc_tags[path]
+            f = files[path]
             if tag is None or tag in tags or not self._take(f.inode):
                 continue
             claim.add(f.inode.size, path, f.inode.layer)
@@ -330,20 +330,26 @@ class _Advisor:
         claims: dict[str, _Claim] = defaultdict(_Claim)
         # site-packages (and layer) where uv compiled: uv compiles the whole directory
         uv_compiled: set[tuple[str, int]] = set()
-        for path, f in self.x.index.files.items():
+        files, pycs = self.x.index.files, self.x.index.pycs
+        for path in pycs.paths:
             d = self.owner.get(path)
-            if d is not None and d.installer == "uv" and is_bytecode(path):
-                uv_compiled.add((d.site, f.inode.layer))
+            if d is not None and d.installer == "uv":
+                uv_compiled.add((d.site, files[path].inode.layer))
         tags = set(self.x.interpreters)
-        for path, f in sorted(self.x.index.files.items()):
-            if not is_bytecode(path):
-                continue
-            tag = pyc_tag(path)
+        # the distributions whose bytecode an installer compiled (decided once each)
+        compiled_by_installer = {
+            id(d)
+            for d in self.x.dists
+            if d.installer in ("pip", "uv", "poetry") and not self._installer_in_venv(d)
+        }
+        for path in pycs.sorted_paths:
+            f = files[path]
+            tag = pycs.tag[path]
             if tag is not None and tags and tag not in tags:
                 continue
             d = self.owner.get(path)
             if d is not None:
-                if d.installer not in ("pip", "uv", "poetry") or self._installer_in_venv(d):
+                if id(d) not in compiled_by_installer:
                     continue
                 installer = d.installer
             else:
@@ -495,14 +501,19 @@ def _deleter(inode: Inode) -> list[int]:
 
 
 def _in_tests(rel: str) -> bool:
-    """A file (bytecode aside: `bytecode` claims it first) in a `tests/` or `test/` directory."""
-    parts = rel.split("/")[:-1]
-    return any(p in ("tests", "test") for p in parts)
+    """A file (bytecode aside: `bytecode` claims it first) in a `tests/` or `test/` directory
+    (a directory name is followed by a `/`, the file's own name is not)."""
+    return rel.startswith(("tests/", "test/")) or "/tests/" in rel or "/test/" in rel
 
 
 def _is_header(rel: str) -> bool:
     """A C header or static library, or any file in an `include/` directory."""
-    return bool(_HEADER.search(rel)) or "include" in rel.split("/")[:-1]
+    return (
+        rel.startswith("include/")
+        or "/include/" in rel
+        # the pattern's `$` also matches before a final newline: test that case with it too
+        or (rel.endswith(_HEADER_SUFFIXES) and bool(_HEADER.search(rel)))
+    )
 
 
 def advise(ctx: Context) -> list[Suggestion]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pyimgsize.analyzers.context import Context
 from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex, InodeSet
-from pyimgsize.paths import is_bytecode, pyc_source, pyc_tag
+from pyimgsize.paths import BYTECODE_SUFFIXES
 from pyimgsize.report import BytecodeBucket, BytecodeHealth
 
 _STDLIB_DIR = re.compile(r"(^|/)lib/python(3\.\d+)t?$")
@@ -21,18 +21,25 @@ _PYTHON_EXE = re.compile(r"(^|/)bin/python(3\.\d+)$")
 def interpreter_tags(index: FileIndex) -> list[str]:
     """Cache tags of the interpreters in the image, from stdlib dirs and bin/python3.X."""
     tags: set[str] = set()
+    # the substring tests only skip what the patterns cannot match
     for d in index.dirs:
+        if "lib/python3." not in d:
+            continue
         m = _STDLIB_DIR.search(d)
         if m and (f"{d}/os.py" in index.files or f"{d}/os.pyc" in index.files):
             tags.add("cpython-" + m.group(2).replace(".", ""))
     for path in index.files:
+        if "bin/python3." not in path:
+            continue
         m = _PYTHON_EXE.search(path)
         if m:
             tags.add("cpython-" + m.group(2).replace(".", ""))
     return sorted(tags)
 
 
-def _has_usable_pyc(compiled: Iterable[str], tags: list[str]) -> bool:
+def _has_usable_pyc(
+    compiled: Iterable[str], tags: list[str], pyc_tags: dict[str, str | None]
+) -> bool:
     """Whether one of these pycs is one the image's interpreters can import.
 
     A legacy `<stem>.pyc`, or a `__pycache__` pyc for one of the image's interpreter tags (any
@@ -40,7 +47,7 @@ def _has_usable_pyc(compiled: Iterable[str], tags: list[str]) -> bool:
     another interpreter is compiled again at first import, in every container.
     """
     for pyc in compiled:
-        tag = pyc_tag(pyc)
+        tag = pyc_tags[pyc]
         if tag is None or not tags or tag in tags:
             return True
     return False
@@ -53,31 +60,33 @@ class BytecodeAnalyzer:
 
     def run(self, ctx: Context) -> None:
         index, fs = ctx.index, ctx.fs
+        pycs = index.pycs
         tags = interpreter_tags(index)
-        ctx.bytecode_inodes = InodeSet.of((p for p in index.files if is_bytecode(p)), index)
+        ctx.bytecode_inodes = InodeSet.of(pycs.paths, index)
         foreign = BytecodeBucket()
         orphan = BytecodeBucket()
         missing = BytecodeBucket()
         foreign_example = orphan_example = missing_example = None
         for _key, (inode, path) in ctx.bytecode_inodes.items():
-            tag = pyc_tag(path)
+            tag = pycs.tag[path]
             if tag is not None and tags and tag not in tags:
                 foreign.files += 1
                 foreign.bytes += inode.size
                 foreign_example = foreign_example or path
             if tag is not None:
-                src = pyc_source(path)
+                src = pycs.source[path]
                 if src is not None and src not in index.files and fs.lookup(src) is None:
                     orphan.files += 1
                     orphan.bytes += inode.size
                     orphan_example = orphan_example or path
-        pycs = index.pycs.by_source
         for site in ctx.sites:
             files = ctx.site_files[site]
-            if not any(is_bytecode(p) for p in files):
+            if not any(p.endswith(BYTECODE_SUFFIXES) for p in files):
                 continue
             for p in files:
-                if p.endswith(".py") and not _has_usable_pyc(pycs.get(p, ()), tags):
+                if p.endswith(".py") and not _has_usable_pyc(
+                    pycs.by_source.get(p, ()), tags, pycs.tag
+                ):
                     missing.files += 1
                     missing.bytes += index.files[p].inode.size
                     missing_example = missing_example or p

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 
 from pyimgsize.analyzers.context import Context, FoundCache
 from pyimgsize.fs.index import DPKG_LISTS, FileIndex, InodeSet
-from pyimgsize.fs.merge import Dir, File, MergedFS
+from pyimgsize.fs.merge import Dir, MergedFS
 from pyimgsize.paths import normalize
 from pyimgsize.report import Cache, CacheKind
 
@@ -38,7 +38,7 @@ _UV_CORE = re.compile(r"^(archive|wheels|sdists|simple|built-wheels)-v\d+$")
 
 def kind_by_layout(names: Collection[str]) -> CacheKind | None:
     """The kind of cache a directory with these children is, by its layout (or None)."""
-    uv_buckets = [n for n in names if _UV_BUCKET.match(n)]
+    uv_buckets = [n for n in names if "-v" in n and _UV_BUCKET.match(n)]
     if len(uv_buckets) >= 2 and any(_UV_CORE.match(n) for n in uv_buckets):
         return "uv"
     if "http-v2" in names or ("http" in names and ("wheels" in names or "selfcheck" in names)):
@@ -95,7 +95,7 @@ def find_caches(
         if any(path.startswith(f"{c.path}/") for c in chosen):
             continue
         cache = FoundCache(path, candidates[path])
-        cache.paths = [p for p, n in fs.walk(path) if isinstance(n, File)]
+        cache.paths = index.files_below(path)
         if cache.kind == "poetry":
             # poetry's default virtualenvs live in its cache dir; a venv is not a cache to drop
             venvs = f"{path}/virtualenvs/"
@@ -103,8 +103,8 @@ def find_caches(
         chosen.append(cache)
 
     prefixes = tuple(f"{c.path}/" for c in chosen)
-    for path in sorted(index.files):
-        if not path.endswith(".whl") or path.startswith(prefixes):
+    for path in sorted(p for p in index.files if p.endswith(".whl")):
+        if path.startswith(prefixes):
             continue
         if "/ensurepip/_bundled/" in f"/{path}":
             continue
@@ -149,7 +149,7 @@ def _exclusive_bytes(found: FoundCache, inodes: InodeSet, index: FileIndex) -> i
     prefix = f"{found.path}/"
     exclusive = 0
     for key, (inode, _path) in inodes.items():
-        links = index.inode_paths[key]
+        links = index.paths_of(key)
         if found.kind == "wheel":
             inside = all(link == found.path for link in links)
         else:

@@ -17,7 +17,7 @@ from pyimgsize.analyzers.ownership import FORMATS, Distribution, Ownership, list
 from pyimgsize.analyzers.ownership import dpkg as dpkg_format
 from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex, InodeSet
-from pyimgsize.fs.merge import Dir, File
+from pyimgsize.fs.merge import Dir
 from pyimgsize.report import Categories, Package
 
 
@@ -72,7 +72,7 @@ def read_distributions(ctx: Context) -> list[Distribution]:
             )
             # the distribution's own metadata directory (or single metadata file)
             if isinstance(child, Dir):
-                dist.paths.update(p for p, n in fs.walk(meta_path) if isinstance(n, File))
+                dist.paths.update(index.files_below(meta_path))
             elif meta_path in index.files:
                 dist.paths.add(meta_path)
             _own_listed(dist, listed or [], index)
@@ -107,10 +107,12 @@ def _own_listed(dist: Distribution, listed: list[str], index: FileIndex) -> None
     """Add the listed files that are visible regular files, and the bytecode of listed `.py`
     files; count the listed files that are gone."""
     pycs = index.pycs.by_source
+    files = index.files
+    paths = dist.paths
     for path in listed:
-        real = index.resolve_file(path)
+        real = path if path in files else index.resolve_file(path)
         if real is not None:
-            dist.paths.add(real)
+            paths.add(real)
         elif index.is_dir(path):
             continue  # dpkg lists every directory; a directory holds no bytes
         else:
@@ -118,8 +120,9 @@ def _own_listed(dist: Distribution, listed: list[str], index: FileIndex) -> None
         if path.endswith(".py"):
             # pycs are indexed by real path: resolve the row (absolute rows may go through a
             # symlink such as a venv's lib64 -> lib), even when the source itself is gone
-            source = real or index.real_path(path)
-            dist.paths.update(pycs.get(source, ()))
+            compiled = pycs.get(real or index.real_path(path))
+            if compiled:
+                paths.update(compiled)
 
 
 class DistributionsAnalyzer:
@@ -152,8 +155,7 @@ class DistributionsAnalyzer:
 
 
 def _package(d: Distribution, inodes: InodeSet) -> Package:
-    cats = inodes.by_category()
-    by_layer = inodes.by_layer()
+    cats, by_layer = inodes.by_category_and_layer()
     return Package(
         name=d.name,
         version=d.version,

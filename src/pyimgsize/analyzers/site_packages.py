@@ -15,7 +15,7 @@ import re
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.fs.index import FileIndex, InodeSet
-from pyimgsize.fs.merge import Dir, File, MergedFS
+from pyimgsize.fs.merge import Dir, MergedFS
 from pyimgsize.paths import normalize
 from pyimgsize.report import Categories, SitePackages
 
@@ -81,11 +81,12 @@ class SitePackagesAnalyzer:
 
     def run(self, ctx: Context) -> None:
         index = ctx.index
-        owned = {id(index.files[p].inode) for p in ctx.owners}
+        # every owned path is one of a distribution's: their inodes are the owned ones
+        owned: set[int] = set().union(*(d.keys() for d in ctx.distribution_inodes))
         pythonpath = {s for s in ctx.sites if s.rpartition("/")[2] not in SITE_NAMES}
         site_inodes: list[InodeSet] = []
         for site in ctx.sites:
-            paths = [p for p, n in ctx.fs.walk(site) if isinstance(n, File)]
+            paths = index.files_below(site)
             ctx.site_files[site] = paths
             inodes = InodeSet.of(paths, index)
             site_inodes.append(inodes)

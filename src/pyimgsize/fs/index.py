@@ -12,35 +12,98 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Collection, ItemsView, Iterable
+from collections.abc import Collection, ItemsView, Iterable, Iterator, KeysView
 
-from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Symlink
+from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Node, Symlink
 from pyimgsize.layers.content import MetadataFile
-from pyimgsize.paths import cached_category, is_bytecode, normalize, pyc_source
+from pyimgsize.paths import BYTECODE_SUFFIXES, cached_category, normalize, pyc_names
 
 DPKG_INFO = "var/lib/dpkg/info"
 DPKG_LISTS = MetadataFile("*.list", within=DPKG_INFO)
 """The files `DpkgIndex` reads: whoever asks `FileIndex.dpkg` declares these."""
 
 
+InodeKey = int
+"""An inode's identity within one analysis (`id()` of the merged filesystem's `Inode`)."""
+
+
 class FileIndex:
-    """The final view's regular files and their inodes, directories and symlinks, in one walk."""
+    """The final view's regular files and their inodes, directories and symlinks, in one walk.
+
+    The walk visits what `MergedFS.walk()` yields, in the same order (parents before
+    children, names sorted), so the files below any directory are one run of `files`:
+    `files_below` hands them out without walking the tree again.
+    """
 
     def __init__(self, fs: MergedFS) -> None:
         self.fs = fs
-        self.files: dict[str, File] = {}
-        inode_paths: dict[int, list[str]] = defaultdict(list)
-        self.dirs: dict[str, Dir] = {}  # path -> node: no lookup from the root again
-        self.symlinks: list[str] = []
-        for path, node in fs.walk():
-            if isinstance(node, File):
-                self.files[path] = node
-                inode_paths[id(node.inode)].append(path)
-            elif isinstance(node, Dir):
-                self.dirs[path] = node
-            elif isinstance(node, Symlink):
-                self.symlinks.append(path)
-        self.inode_paths: dict[int, list[str]] = dict(inode_paths)
+        files: dict[str, File] = {}
+        dirs: dict[str, Dir] = {}  # path -> node: no lookup from the root again
+        symlinks: list[str] = []
+        order: list[str] = []
+        spans: dict[str, tuple[int, int]] = {}  # directory -> its files are order[start:end]
+        # one frame per directory being walked: its children's names still to visit (an
+        # iterator, so that the walk resumes after a subdirectory), where its files start
+        root = fs.root
+        frames: list[tuple[str, Iterator[str], dict[str, Node], str, int]] = [
+            ("", iter(sorted(root.children)), root.children, "", 0)
+        ]
+        while frames:
+            prefix, names, children, top, start = frames[-1]
+            for name in names:
+                node = children[name]
+                path = prefix + name
+                if isinstance(node, File):
+                    files[path] = node
+                    order.append(path)
+                elif isinstance(node, Dir):
+                    dirs[path] = node
+                    frames.append(
+                        (f"{path}/", iter(sorted(node.children)), node.children, path, len(order))
+                    )
+                    break  # its subtree first, then this directory's next name
+                elif isinstance(node, Symlink):
+                    symlinks.append(path)
+            else:
+                frames.pop()
+                spans[top] = (start, len(order))
+        self.files = files
+        self.dirs = dirs
+        self.symlinks = symlinks
+        self._order = order
+        self._spans = spans
+
+    @functools.cached_property
+    def _links(self) -> tuple[dict[InodeKey, str], dict[InodeKey, list[str]]]:
+        """Inode -> its first path, and the inodes with more than one path -> all of them;
+        built on first use (only caches and stray wheels ask)."""
+        first: dict[InodeKey, str] = {}
+        more: dict[InodeKey, list[str]] = {}
+        for path, f in self.files.items():
+            key = id(f.inode)
+            seen = first.get(key)
+            if seen is None:
+                first[key] = path
+            elif key in more:
+                more[key].append(path)
+            else:
+                more[key] = [seen, path]
+        return first, more
+
+    def paths_of(self, key: InodeKey) -> list[str]:
+        """Every visible path of the inode `key` (its hardlinks), in walk order."""
+        first, more = self._links
+        found = more.get(key)
+        if found is not None:
+            return found
+        return [first[key]] if key in first else []
+
+    def files_below(self, top: str) -> list[str]:
+        """The visible regular files below the directory at the real path `top` ("" is the
+        root), in walk order: the files `fs.walk(top)` yields (none when `top` is not a
+        directory)."""
+        span = self._spans.get(top)
+        return [] if span is None else self._order[span[0] : span[1]]
 
     def data(self, path: str) -> bytes | None:
         """The kept contents of the visible file at `path` (a declared metadata file)."""
@@ -101,19 +164,28 @@ class DpkgIndex:
 
 
 class PycIndex:
-    """Source path -> the bytecode files compiled from it."""
+    """The visible bytecode files, each with its interpreter tag and its source (PEP 3147
+    names, read once per file), and source path -> the bytecode files compiled from it."""
 
     def __init__(self, index: FileIndex) -> None:
+        self.paths: list[str] = [p for p in index.files if p.endswith(BYTECODE_SUFFIXES)]
+        """Every visible `.pyc`/`.pyo`, in walk order."""
+        self.tag: dict[str, str | None] = {}
+        """Bytecode path -> `pyc_tag`."""
+        self.source: dict[str, str | None] = {}
+        """Bytecode path -> `pyc_source`."""
         self.by_source: dict[str, list[str]] = defaultdict(list)
-        for path in index.files:
-            if is_bytecode(path):
-                src = pyc_source(path)
-                if src is not None:
-                    self.by_source[src].append(path)
+        for path in self.paths:
+            src, tag = pyc_names(path)
+            self.tag[path] = tag
+            self.source[path] = src
+            if src is not None:
+                self.by_source[src].append(path)
 
-
-InodeKey = int
-"""An inode's identity within one analysis (`id()` of the merged filesystem's `Inode`)."""
+    @functools.cached_property
+    def sorted_paths(self) -> list[str]:
+        """`paths`, sorted."""
+        return sorted(self.paths)
 
 
 class InodeSet:
@@ -160,6 +232,9 @@ class InodeSet:
     def items(self) -> ItemsView[InodeKey, tuple[Inode, str]]:
         return self._items.items()
 
+    def keys(self) -> KeysView[InodeKey]:
+        return self._items.keys()
+
     @property
     def bytes(self) -> int:
         return sum(inode.size for inode, _path in self._items.values())
@@ -177,7 +252,18 @@ class InodeSet:
     def by_layer(self) -> dict[int, Counter[str]]:
         """Bytes by the layer that stored them, then by category (every storing layer is a
         key, even one that stored only empty files)."""
-        layers: dict[int, Counter[str]] = defaultdict(Counter)
+        return self.by_category_and_layer()[1]
+
+    def by_category_and_layer(self) -> tuple[Counter[str], dict[int, Counter[str]]]:
+        """`by_category()` and `by_layer()` in one pass."""
+        cats: Counter[str] = Counter()
+        layers: dict[int, Counter[str]] = {}
         for inode, path in self._items.values():
-            layers[inode.layer][cached_category(path)] += inode.size
-        return dict(layers)
+            cat = cached_category(path)
+            size = inode.size
+            cats[cat] += size
+            per_layer = layers.get(inode.layer)
+            if per_layer is None:
+                per_layer = layers[inode.layer] = Counter()
+            per_layer[cat] += size
+        return cats, layers
