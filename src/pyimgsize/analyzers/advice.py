@@ -338,7 +338,7 @@ class _Advisor:
         tags = set(self.x.interpreters)
         # the distributions whose bytecode an installer compiled (decided once each)
         compiled_by_installer = {
-            id(d)
+            id(d): d.installer
             for d in self.x.dists
             if d.installer in ("pip", "uv", "poetry") and not self._installer_in_venv(d)
         }
@@ -349,9 +349,10 @@ class _Advisor:
                 continue
             d = self.owner.get(path)
             if d is not None:
-                if id(d) not in compiled_by_installer:
+                compiler = compiled_by_installer.get(id(d))
+                if compiler is None:
                     continue
-                installer = d.installer
+                installer = compiler
             else:
                 site = self._site_of(path)
                 if site is None or (site, f.inode.layer) not in uv_compiled:
