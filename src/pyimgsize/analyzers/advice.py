@@ -407,14 +407,16 @@ class _Advisor:
                 yield d
 
     def _claim_within(
-        self, sid: SuggestionId, kind: FixKind, tradeoff: Tradeoff, wanted: Callable[[str], bool]
+        self,
+        sid: SuggestionId,
+        kind: FixKind,
+        tradeoff: Tradeoff,
+        select: Callable[[Iterable[str], str], list[str]],
     ) -> None:
-        """Files of installed distributions below their site-packages whose relative path
-        `wanted` accepts."""
+        """Files of installed distributions below their site-packages that `select` picks."""
         claim = _Claim()
         for d in self._installed():
-            prefix = f"{d.site}/"
-            hits = [p for p in d.paths if p.startswith(prefix) and wanted(p[len(prefix) :])]
+            hits = select(d.paths, d.site)
             before = claim.files
             self._claim_paths(claim, hits)
             if claim.files > before:
@@ -423,10 +425,14 @@ class _Advisor:
         self._emit(sid, claim, exact=False, kind=kind, tradeoff=tradeoff)
 
     def tests_in_site_packages(self) -> None:
-        self._claim_within("tests-in-site-packages", "drop-tests", "package-self-tests", _in_tests)
+        self._claim_within(
+            "tests-in-site-packages", "drop-tests", "package-self-tests", _tests_below
+        )
 
     def headers(self) -> None:
-        self._claim_within("headers-and-static-libs", "drop-headers", "runtime-builds", _is_header)
+        self._claim_within(
+            "headers-and-static-libs", "drop-headers", "runtime-builds", _headers_below
+        )
 
     def _import_order(self, d: Distribution) -> tuple[int, str]:
         """Which copy an interpreter imports first: PYTHONPATH, user site, /usr/local, /usr."""
@@ -501,20 +507,36 @@ def _deleter(inode: Inode) -> list[int]:
     return [] if inode.dead_layer is None else [inode.dead_layer]
 
 
-def _in_tests(rel: str) -> bool:
-    """A file (bytecode aside: `bytecode` claims it first) in a `tests/` or `test/` directory
-    (a directory name is followed by a `/`, the file's own name is not)."""
-    return rel.startswith(("tests/", "test/")) or "/tests/" in rel or "/test/" in rel
+# Below, `at` is the index of the `/` that ends the site-packages path in each path: a
+# directory of the relative path is `/<name>/` at or after it (the file's own name is not
+# followed by a `/`), without slicing the relative path out of every path.
 
 
-def _is_header(rel: str) -> bool:
-    """A C header or static library, or any file in an `include/` directory."""
-    return (
-        rel.startswith("include/")
-        or "/include/" in rel
-        # the pattern's `$` also matches before a final newline: test that case with it too
-        or (rel.endswith(_HEADER_SUFFIXES) and bool(_HEADER.search(rel)))
-    )
+def _tests_below(paths: Iterable[str], site: str) -> list[str]:
+    """The files below `site` in a `tests/` or `test/` directory (bytecode aside: `bytecode`
+    claims it first)."""
+    prefix, at = f"{site}/", len(site)
+    return [
+        p
+        for p in paths
+        if p.startswith(prefix) and (p.find("/tests/", at) >= 0 or p.find("/test/", at) >= 0)
+    ]
+
+
+def _headers_below(paths: Iterable[str], site: str) -> list[str]:
+    """The C headers and static libraries below `site`, and any file in an `include/`
+    directory (the pattern's `$` also matches before a final newline: such names go through
+    it too)."""
+    prefix, at = f"{site}/", len(site)
+    return [
+        p
+        for p in paths
+        if p.startswith(prefix)
+        and (
+            p.find("/include/", at) >= 0
+            or (p.endswith(_HEADER_SUFFIXES) and _HEADER.search(p, at + 1) is not None)
+        )
+    ]
 
 
 def advise(ctx: Context) -> list[Suggestion]:

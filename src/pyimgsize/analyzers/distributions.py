@@ -109,8 +109,19 @@ def _own_listed(dist: Distribution, listed: list[str], index: FileIndex) -> None
     pycs = index.pycs.by_source
     files = index.files
     paths = dist.paths
+    # most rows name a visible file by its real path: those in bulk, the rest one by one
+    found = [path for path in listed if path in files]
+    paths.update(found)
+    for source in [path for path in found if path.endswith(".py")]:
+        compiled = pycs.get(source)
+        if compiled:
+            paths.update(compiled)
+    if len(found) == len(listed):
+        return
     for path in listed:
-        real = path if path in files else index.resolve_file(path)
+        if path in files:
+            continue
+        real = index.resolve_file(path)
         if real is not None:
             paths.add(real)
         elif index.is_dir(path):

@@ -252,7 +252,10 @@ class InodeSet:
     def by_layer(self) -> dict[int, Counter[str]]:
         """Bytes by the layer that stored them, then by category (every storing layer is a
         key, even one that stored only empty files)."""
-        return self.by_category_and_layer()[1]
+        layers: dict[int, Counter[str]] = defaultdict(Counter)
+        for inode, path in self._items.values():
+            layers[inode.layer][cached_category(path)] += inode.size
+        return dict(layers)
 
     def by_category_and_layer(self) -> tuple[Counter[str], dict[int, Counter[str]]]:
         """`by_category()` and `by_layer()` in one pass."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from pyimgsize.analyzers.ownership.base import Listing, name_and_version, text
 from pyimgsize.findings import Finding
@@ -36,9 +37,10 @@ class RecordFormat:
             listing.ownership = "RECORD"
             listing.files = []
             try:
-                for row in csv.reader(io.StringIO(record.decode("utf-8", "replace"))):
-                    if row and row[0].strip():
-                        listing.add_listed(site, row[0].strip())
+                for entry in _first_fields(record.decode("utf-8", "replace")):
+                    entry = entry.strip()
+                    if entry:
+                        listing.add_listed(site, entry)
             except csv.Error as exc:
                 problems.append(
                     Finding("record-unparsable", "record", meta_path, facts={"error": str(exc)})
@@ -47,3 +49,27 @@ class RecordFormat:
             problems.append(Finding("record-unreadable", "record", meta_path))
         listing.installer = (text(index.data(f"{meta_path}/INSTALLER")) or "").strip() or None
         return listing
+
+
+def _first_fields(text: str) -> Iterator[str]:
+    """The first field of every CSV row of `text` (empty rows give nothing), as `csv.reader`
+    reads them; raises `csv.Error` where it does.
+
+    A RECORD is written without quotes: when `text` holds no quote, carriage return or NUL and
+    no line longer than the field size limit, the rows are its lines split at commas (what
+    the reader would do, a few times faster); anything else goes through `csv.reader`.
+    """
+    lines = text.split("\n")
+    if (
+        '"' not in text
+        and "\r" not in text
+        and "\0" not in text
+        and max(map(len, lines)) <= csv.field_size_limit()
+    ):
+        for line in lines:
+            if line:
+                yield line.split(",", 1)[0]
+        return
+    for row in csv.reader(io.StringIO(text)):
+        if row:
+            yield row[0]
