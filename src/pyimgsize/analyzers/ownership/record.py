@@ -37,8 +37,8 @@ class RecordFormat:
             listing.ownership = "RECORD"
             listing.files = []
             try:
-                for entry in _first_fields(record.decode("utf-8", "replace")):
-                    entry = entry.strip()
+                for field in _first_fields(record.decode("utf-8", "replace")):
+                    entry = field.strip()
                     if entry:
                         listing.add_listed(site, entry)
             except csv.Error as exc:
