@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fixtures import Dir, File, Hardlink, Layer, Symlink, Whiteout
 from pyimgsize.fs.index import FileIndex, InodeSet
+from pyimgsize.fs.merge import File as FileNode
 from tests.layerimages import merged
 
 SITE = "opt/venv/lib/python3.11/site-packages"
@@ -35,7 +36,8 @@ def test_files_dirs_symlinks_and_hardlinks() -> None:
     index = _index()
     assert index.files[f"{SITE}/pkg/a.py"].inode.size == 120
     assert f"{SITE}/pkg/b.so" not in index.files
-    assert index.paths_of(id(index.files[f"{SITE}/pkg/c.so"].inode)) == [f"{SITE}/pkg/c.so"]
+    c_so = index.files[f"{SITE}/pkg/c.so"].inode
+    assert index.paths_of(c_so, f"{SITE}/pkg/c.so") == [f"{SITE}/pkg/c.so"]
     assert "opt/venv/lib64" in index.symlinks
     assert f"{SITE}/pkg" in index.dirs
     assert index.data("var/lib/dpkg/info/python3-pkg.list") == b"/usr/bin/x\n/usr/lib/\n"
@@ -90,3 +92,42 @@ def test_inode_set_keeps_the_first_sorted_path_and_the_first_sets_path() -> None
     union = InodeSet.union([InodeSet.of(["b/lib.so"], index), both])
     assert [path for _key, (_inode, path) in union.items()] == ["b/lib.so"]
     assert union.bytes == 10
+
+
+def test_paths_of_an_inode_are_its_visible_hardlinks() -> None:
+    index = FileIndex(
+        merged(
+            Layer([File("b/lib.so", 10), Hardlink("a/lib.txt", "b/lib.so"), File("c", 1)]),
+            Layer([Hardlink("d/lib.so", "b/lib.so"), Whiteout("a/lib.txt")]),
+        )
+    )
+    lib = index.files["b/lib.so"].inode
+    assert index.paths_of(lib, "b/lib.so") == ["b/lib.so", "d/lib.so"]  # walk order
+    assert index.paths_of(lib, "d/lib.so") == ["b/lib.so", "d/lib.so"]
+    assert index.paths_of(index.files["c"].inode, "c") == ["c"]
+
+
+def test_files_below_a_directory_are_what_walking_it_yields() -> None:
+    fs = merged(
+        Layer(
+            [
+                File("a/b.py", 1),
+                File("a.txt", 2),
+                File("a/c/d.so", 3),
+                File("a-1.0.dist-info/RECORD", 4),
+                Symlink("a/link", "c"),
+                Dir("a/empty"),
+                File("z", 5),
+            ]
+        ),
+        Layer([Whiteout("a/c/d.so")]),
+    )
+    index = FileIndex(fs)
+    for top in ["", "a", "a/c", "a/empty", "a-1.0.dist-info"]:
+        walked = [path for path, node in fs.walk(top) if isinstance(node, FileNode)]
+        assert index.files_below(top) == walked, top
+    assert index.files_below("a") == ["a/b.py"]
+    assert index.files_below("a.txt") == []  # a file, not a directory
+    assert index.files_below("a/link") == []  # not followed, as fs.walk does not
+    assert index.files_below("nowhere") == []
+    assert list(index.files) == [p for p, n in fs.walk() if isinstance(n, FileNode)]

@@ -207,7 +207,7 @@ class _Advisor:
                 if id(inode) in seen:
                     continue
                 seen.add(id(inode))
-                links = self.x.index.paths_of(id(inode))
+                links = self.x.index.paths_of(inode, p)
                 claim = claims[(c.kind, self.writer[inode.layer])]
                 claim.paths.add(c.path)
                 if not all(lp.startswith(prefix) for lp in links):
@@ -249,7 +249,7 @@ class _Advisor:
             if c.kind != "wheel":
                 continue
             inode = self.x.index.files[c.path].inode
-            links = self.x.index.paths_of(id(inode))
+            links = self.x.index.paths_of(inode, c.path)
             if any(not lp.endswith(".whl") for lp in links) or not self._take(inode):
                 continue
             claims[self.writer[inode.layer]].add(inode.size, c.path, inode.layer)

@@ -74,29 +74,20 @@ class FileIndex:
         self._spans = spans
 
     @functools.cached_property
-    def _links(self) -> tuple[dict[InodeKey, str], dict[InodeKey, list[str]]]:
-        """Inode -> its first path, and the inodes with more than one path -> all of them;
-        built on first use (only caches and stray wheels ask)."""
-        first: dict[InodeKey, str] = {}
-        more: dict[InodeKey, list[str]] = {}
+    def _hardlinked(self) -> dict[InodeKey, list[str]]:
+        """The inodes with more than one visible path (`Inode.links`) -> their paths, in walk
+        order; built on first use (only caches and stray wheels ask)."""
+        out: dict[InodeKey, list[str]] = defaultdict(list)
         for path, f in self.files.items():
-            key = id(f.inode)
-            seen = first.get(key)
-            if seen is None:
-                first[key] = path
-            elif key in more:
-                more[key].append(path)
-            else:
-                more[key] = [seen, path]
-        return first, more
+            if f.inode.links > 1:
+                out[id(f.inode)].append(path)
+        return dict(out)
 
-    def paths_of(self, key: InodeKey) -> list[str]:
-        """Every visible path of the inode `key` (its hardlinks), in walk order."""
-        first, more = self._links
-        found = more.get(key)
-        if found is not None:
-            return found
-        return [first[key]] if key in first else []
+    def paths_of(self, inode: Inode, path: str) -> list[str]:
+        """Every visible path of `inode` (its hardlinks), given one of them, `path`."""
+        if inode.links <= 1:
+            return [path]
+        return self._hardlinked.get(id(inode), [path])
 
     def files_below(self, top: str) -> list[str]:
         """The visible regular files below the directory at the real path `top` ("" is the
