@@ -336,6 +336,10 @@ class _Advisor:
             if d is not None and d.installer == "uv":
                 uv_compiled.add((d.site, files[path].inode.layer))
         tags = set(self.x.interpreters)
+        compileall = [
+            writer == "run" and "compileall" in (created_by or "")
+            for writer, created_by in zip(self.writer, self.x.created_by, strict=True)
+        ]
         # the distributions whose bytecode an installer compiled (decided once each)
         compiled_by_installer = {
             id(d): d.installer
@@ -353,6 +357,8 @@ class _Advisor:
                 if compiler is None:
                     continue
                 installer = compiler
+            elif not uv_compiled:
+                continue  # unowned bytecode counts only where uv compiled
             else:
                 site = self._site_of(path)
                 if site is None or (site, f.inode.layer) not in uv_compiled:
@@ -361,7 +367,7 @@ class _Advisor:
             if not self._take(f.inode):
                 continue
             layer = f.inode.layer
-            if self.writer[layer] == "run" and "compileall" in (self.x.created_by[layer] or ""):
+            if compileall[layer]:
                 installer = "compileall"
             claim = claims[installer]
             claim.add(f.inode.size, path, layer)

@@ -127,8 +127,10 @@ def dead_cache_dirs(dead_paths: Iterable[str], fs: MergedFS) -> dict[str, CacheK
     children: dict[str, set[str]] = defaultdict(set)
     for path in dead_paths:
         parts = path.split("/")
-        for i in range(1, len(parts)):
-            children["/".join(parts[:i])].add(parts[i])
+        parent = parts[0]
+        for part in parts[1:]:
+            children[parent].add(part)
+            parent = f"{parent}/{part}"
     out: dict[str, CacheKind] = {}
     for d, names in children.items():
         hit = fs.lookup(d)
