@@ -103,7 +103,7 @@ def find_caches(
         chosen.append(cache)
 
     prefixes = tuple(f"{c.path}/" for c in chosen)
-    for path in sorted(p for p in index.files if p.endswith(".whl")):
+    for path in sorted([p for p in index.files if p.endswith(".whl")]):
         if path.startswith(prefixes):
             continue
         if "/ensurepip/_bundled/" in f"/{path}":

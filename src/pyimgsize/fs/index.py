@@ -78,9 +78,8 @@ class FileIndex:
         """The inodes with more than one visible path (`Inode.links`) -> their paths, in walk
         order; built on first use (only caches and stray wheels ask)."""
         out: dict[InodeKey, list[str]] = defaultdict(list)
-        for path, f in self.files.items():
-            if f.inode.links > 1:
-                out[id(f.inode)].append(path)
+        for path, inode in [(p, f.inode) for p, f in self.files.items() if f.inode.links > 1]:
+            out[id(inode)].append(path)
         return dict(out)
 
     def paths_of(self, inode: Inode, path: str) -> list[str]:
@@ -228,11 +227,11 @@ class InodeSet:
 
     @property
     def bytes(self) -> int:
-        return sum(inode.size for inode, _path in self._items.values())
+        return sum([inode.size for inode, _path in self._items.values()])
 
     def bytes_outside(self, keys: Collection[InodeKey]) -> int:
         """Bytes of the inodes not in `keys`."""
-        return sum(inode.size for key, (inode, _p) in self._items.items() if key not in keys)
+        return sum([inode.size for key, (inode, _p) in self._items.items() if key not in keys])
 
     def by_category(self) -> Counter[str]:
         cats: Counter[str] = Counter()
