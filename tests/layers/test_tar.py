@@ -12,8 +12,9 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 import zstandard
@@ -47,7 +48,7 @@ from pyimgsize.findings import Finding
 from pyimgsize.layers.content import NO_CONTENT, ContentSelector, MetadataFile
 from pyimgsize.layers.reader import Entry, Kind, LayerData, read_layer
 from pyimgsize.layers.sniff import sniff
-from pyimgsize.layers.stream import ByteStream, FileStream, IterStream
+from pyimgsize.layers.stream import ByteStream, FileStream, IterStream, PositionalStream
 from pyimgsize.layers.tar import iter_tar
 
 WHAT = "layer 7 (sha256:0123456789ab)"
@@ -67,13 +68,28 @@ def chunked(data: bytes) -> ByteStream:
     return IterStream(_chunks(data))
 
 
+def positional(data: bytes) -> ByteStream:
+    """A region of a file on disk, as archives and layouts are read (pread, read-ahead): the
+    bytes sit between unrelated ones, so reading past the region would show."""
+    fh = tempfile.TemporaryFile()
+    fh.write(b"\xff" * 1000 + data + b"\xff" * 70_000)
+    fh.flush()
+    _OPEN.append(fh)
+    return PositionalStream(fh.fileno(), 1000, 1000 + len(data))
+
+
+_OPEN: list[Any] = []  # the files behind positional streams, closed after each test
+
+
 StreamFactory = Callable[[bytes], ByteStream]
 
 
-@pytest.fixture(params=[seekable, chunked], ids=["seekable", "chunked"])
-def open_stream(request: pytest.FixtureRequest) -> StreamFactory:
+@pytest.fixture(params=[seekable, chunked, positional], ids=["seekable", "chunked", "positional"])
+def open_stream(request: pytest.FixtureRequest) -> Iterator[StreamFactory]:
     factory: StreamFactory = request.param
-    return factory
+    yield factory
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def summary(data: LayerData) -> list[tuple[str, Kind, int, str | None]]:

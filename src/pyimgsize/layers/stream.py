@@ -143,27 +143,54 @@ class IterStream:
 
 
 class PositionalStream:
-    """A region of a regular file read with `os.pread`: one call per read, and skips are
-    arithmetic, so skipped file contents are never read (nor mapped, nor cached for us)."""
+    """A region of a regular file read with `os.pread`; skips are arithmetic, so skipped file
+    contents are never read (nor mapped, nor cached for us).
+
+    Small reads (tar headers) are served from a read-ahead window: one `pread` brings the
+    headers of many small members at once. After a long skip (a large member's data) the
+    window shrinks to what was asked for, so large files do not cost a read-ahead each."""
+
+    READ_AHEAD = 64 << 10
+    _NEAR = 32 << 10  # a skip longer than this leaves the window: read only what is asked
+
+    __slots__ = ("_buf", "_buf_at", "_fd", "_near", "end", "position", "start")
 
     def __init__(self, fd: int, start: int, end: int) -> None:
         self._fd = fd
         self.start = start
         self.position = start
         self.end = end
+        self._buf = b""
+        self._buf_at = start  # file offset of _buf[0]
+        self._near = True  # the last skip stayed close: read ahead on the next miss
 
     def peek(self, n: int) -> bytes:
         return os.pread(self._fd, max(0, min(n, self.end - self.position)), self.position)
 
     def read(self, n: int) -> bytes:
-        out = os.pread(self._fd, max(0, min(n, self.end - self.position)), self.position)
-        self.position += len(out)
+        pos = self.position
+        off = pos - self._buf_at
+        buf = self._buf
+        if 0 <= off and off + n <= len(buf):
+            self.position = pos + n
+            return buf[off : off + n]
+        want = max(0, min(n, self.end - pos))
+        if want < self.READ_AHEAD and self._near:
+            buf = os.pread(self._fd, min(self.READ_AHEAD, self.end - pos), pos)
+            self._buf, self._buf_at = buf, pos
+            out = buf[:want]
+        else:
+            out = os.pread(self._fd, want, pos)
+        self._near = True
+        self.position = pos + len(out)
         return out
 
     def skip(self, n: int) -> int:
         p = self.position
         e = min(p + n, self.end)
         self.position = e
+        if e - p > self._NEAR:
+            self._near = False
         return e - p
 
     @property

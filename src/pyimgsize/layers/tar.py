@@ -39,13 +39,15 @@ _SKIP_TYPES = frozenset({"V", "M", "N", "D"})  # volume labels, multivolume, old
 _MAX_META = 16 << 20
 
 
-def _byte_sum(data: bytes) -> int:
-    """The sum of `data`'s bytes, in C: adler-32's low half is 1 + that sum modulo 65521,
-    exact for up to 256 bytes (256 * 255 < 65520); longer data is summed in such pieces."""
-    total = 0
-    for i in range(0, len(data), 256):
-        total += (zlib.adler32(data[i : i + 256]) & 0xFFFF) - 1
-    return total
+def _unsigned_sum(block: bytes) -> int:
+    """The POSIX checksum of a 512-byte header: its unsigned byte sum with the checksum field
+    read as eight spaces (two exact adler-32 halves, less the field's own bytes)."""
+    return (
+        (zlib.adler32(block[:256]) & 0xFFFF)
+        + (zlib.adler32(block[256:]) & 0xFFFF)
+        + 254  # - 2 (the two adler-32 starting ones) + 8 * 32 (the spaces)
+        - sum(block[148:156])
+    )
 
 
 def header_checksum_ok(block: bytes) -> bool:
@@ -55,7 +57,7 @@ def header_checksum_ok(block: bytes) -> bool:
         stored = _num(block[148:156])
     except ValueError:
         return False
-    if stored == _byte_sum(block[:148]) + _byte_sum(block[156:512]) + 8 * 32:
+    if stored == _unsigned_sum(block):
         return True
     signed = sum(b - 256 if b > 127 else b for b in block[:148]) + 8 * 32
     signed += sum(b - 256 if b > 127 else b for b in block[156:512])
@@ -79,19 +81,57 @@ def _str(field_: bytes) -> str:
     return field_.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-@dataclass(slots=True)
 class TarMember:
-    """One archive member. `size` is the apparent size, `stored` the data bytes in the archive."""
+    """One archive member. `size` is the apparent size, `stored` the data bytes in the archive.
 
-    name: str
-    type: str
-    size: int
-    stored: int
-    linkname: str
-    mode: int
-    data: BoundedStream
-    sparse: list[tuple[int, int]] | None = None
-    pax: dict[str, str] = field(default_factory=dict)
+    `data` (the member's bytes, a `BoundedStream`) is made when first asked for: a consumer
+    that only wants headers costs one skip per member, not a stream object."""
+
+    __slots__ = (
+        "_data",
+        "_length",
+        "_parent",
+        "linkname",
+        "mode",
+        "name",
+        "pax",
+        "size",
+        "sparse",
+        "stored",
+        "type",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        size: int,
+        stored: int,
+        linkname: str,
+        mode: int,
+        parent: ByteStream,
+        length: int,
+        data: BoundedStream | None = None,
+        sparse: list[tuple[int, int]] | None = None,
+        pax: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.size = size
+        self.stored = stored
+        self.linkname = linkname
+        self.mode = mode
+        self._parent = parent
+        self._length = length  # the data bytes that follow the header(s)
+        self._data = data
+        self.sparse = sparse
+        self.pax: dict[str, str] = {} if pax is None else pax
+
+    @property
+    def data(self) -> BoundedStream:
+        if self._data is None:
+            self._data = BoundedStream(self._parent, self._length)
+        return self._data
 
     @property
     def is_file(self) -> bool:
@@ -148,43 +188,81 @@ def _pad(n: int) -> int:
     return (-n) % BLOCK
 
 
+_ZERO_BLOCK = bytes(BLOCK)
+_TYPEFLAG = (REGULAR, *(chr(i) for i in range(1, 256)))  # typeflag byte -> str (NUL: regular)
+_HEADER_ONLY_BYTES = frozenset(ord(t) for t in _HEADER_ONLY)
+_META_BYTES = frozenset(ord(t) for t in _META_TYPES)
+_SPARSE_KEYS = ("GNU.sparse.major", "GNU.sparse.map", "GNU.sparse.size")
+
+
 def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
     """Yield every member; data not read by the consumer is skipped when it resumes.
 
     Raises CorruptLayer for a truncated archive, a bad checksum, or a missing end-of-archive
     marker. `what` names the archive (a layer, a blob) in error messages.
     """
+    # One pass per header with as few calls as the checks allow: this loop runs once per path
+    # of an image (a million for the largest), so the common header (octal numbers, no
+    # extension records, data not wanted) is read inline, and rarer forms go through helpers.
+    read = stream.read
+    skip = stream.skip
+    adler32 = zlib.adler32
     pending_pax: dict[str, str] = {}
     long_name: str | None = None
     long_link: str | None = None
     while True:
-        block = stream.read(BLOCK)
-        if len(block) == 0:
-            raise CorruptLayer(f"{what}: truncated (no end-of-archive marker)")
-        if len(block) < BLOCK:
+        block = read(BLOCK)
+        if len(block) != BLOCK:
+            if not block:
+                raise CorruptLayer(f"{what}: truncated (no end-of-archive marker)")
             raise CorruptLayer(f"{what}: truncated (partial header)")
-        if block == bytes(BLOCK):
+        if block == _ZERO_BLOCK:
             # End-of-archive marker: two zero blocks; a lone one at EOF is tolerated (GNU tar
             # warns and accepts). A zero block followed by anything but zeros is a damaged
             # header, not the end (Go's archive/tar: ErrHeader): stopping there would turn a
             # corrupt layer into a smaller one. What follows the marker (blocking-factor
             # padding) is ignored.
-            if stream.read(BLOCK).strip(b"\0"):
+            if read(BLOCK).strip(b"\0"):
                 raise CorruptLayer(f"{what}: zero block in mid-archive (damaged tar header)")
             return
-        if not header_checksum_ok(block):
+        # the checksum (unsigned form inline; `header_checksum_ok` has the rest)
+        field_ = block[148:156]
+        stored_sum = -1
+        if field_[0] < 0x80:
+            text = field_.split(b"\0", 1)[0].strip()
+            try:
+                stored_sum = int(text, 8) if text else 0
+            except ValueError:
+                stored_sum = -1
+        if stored_sum != (
+            (adler32(block[:256]) & 0xFFFF)
+            + (adler32(block[256:]) & 0xFFFF)
+            + 254
+            - sum(field_)
+        ) and not header_checksum_ok(block):
             raise CorruptLayer(f"{what}: bad tar header checksum")
-        typeflag = chr(block[156]) if block[156] else REGULAR
+        flag = block[156]
+        typeflag = _TYPEFLAG[flag]
         try:
-            size = _num(block[124:136])
-            mode = _num(block[100:108])
+            field_ = block[124:136]
+            if field_[0] & 0x80:
+                size = _num(field_)
+            else:
+                text = field_.split(b"\0", 1)[0].strip()
+                size = int(text, 8) if text else 0
+            field_ = block[100:108]
+            if field_[0] & 0x80:
+                mode = _num(field_)
+            else:
+                text = field_.split(b"\0", 1)[0].strip()
+                mode = int(text, 8) if text else 0
         except ValueError:
             raise CorruptLayer(f"{what}: malformed number in tar header") from None
-        magic = block[257:265]
-        name = _str(block[0:100])
+        end = block.find(b"\0", 0, 100)
+        name = block[: end if end >= 0 else 100].decode("utf-8", "surrogateescape")
         # (the prefix and link name fields are empty in most headers: test the first byte
         # before slicing and decoding them)
-        if block[345] and magic[:5] == b"ustar" and magic != b"ustar  \0":
+        if block[345] and block[257:262] == b"ustar" and block[257:265] != b"ustar  \0":
             prefix = _str(block[345:500])
             if prefix:
                 name = prefix + "/" + name
@@ -193,7 +271,7 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
         # unpack layers with, never applied to later members: a global `size` or `path` would
         # make this reader see other files than the runtime does.
         pax = pending_pax
-        if "size" in pax:
+        if pax and "size" in pax:
             try:
                 size = int(pax["size"])
             except ValueError:
@@ -201,11 +279,11 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
         if size < 0:
             raise CorruptLayer(f"{what}: negative size in tar header")
 
-        if typeflag in _META_TYPES:
+        if flag in _META_BYTES:
             if size > _MAX_META:
                 raise CorruptLayer(f"{what}: oversized {typeflag!r} extension record")
             raw = _read_exact(stream, size, what, "extension record")
-            if stream.skip(_pad(size)) != _pad(size):
+            if skip(_pad(size)) != _pad(size):
                 raise CorruptLayer(f"{what}: truncated (extension record padding)")
             if typeflag in ("x", "X"):
                 pending_pax = {**pending_pax, **_parse_pax(raw, what)}
@@ -219,63 +297,105 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
 
         if long_name is not None:
             name = long_name
+            long_name = None
         if long_link is not None:
             linkname = long_link
-        if "path" in pax:
-            name = pax["path"]
-        if "linkpath" in pax:
-            linkname = pax["linkpath"]
-        long_name = long_link = None
-        pending_pax = {}
-
-        stored = 0 if typeflag in _HEADER_ONLY else size
-        apparent = stored
-        sparse: list[tuple[int, int]] | None = None
-
-        if typeflag == GNU_SPARSE:
-            sparse = _gnu_sparse_map(block, stream, what)
-            try:
-                apparent = _num(block[483:495])
-            except ValueError:
-                raise CorruptLayer(f"{what}: malformed GNU sparse header") from None
-            stored = size
-        data = BoundedStream(stream, stored)
-        if "GNU.sparse.major" in pax or "GNU.sparse.map" in pax or "GNU.sparse.size" in pax:
-            sparse, apparent = _pax_sparse(pax, data, what)
-            if "GNU.sparse.name" in pax:
-                name = pax["GNU.sparse.name"]
-            stored = data.remaining
-        if typeflag in _SKIP_TYPES:
-            data.drain()
-            if data.remaining:
-                raise CorruptLayer(f"{what}: truncated (member data)")
-            if stream.skip(_pad(size)) != _pad(size):
-                raise CorruptLayer(f"{what}: truncated (padding)")
-            continue
+            long_link = None
+        header_only = flag in _HEADER_ONLY_BYTES
+        stored = 0 if header_only else size
+        pad = 0 if header_only else (-size) % BLOCK
+        if pax:
+            if "path" in pax:
+                name = pax["path"]
+            if "linkpath" in pax:
+                linkname = pax["linkpath"]
+            pending_pax = {}
 
         kind = typeflag if typeflag != CONTIGUOUS else REGULAR
-        if not block[156] and name.endswith("/"):
+        if not flag and name.endswith("/"):
             # pre-POSIX: a directory is a regular file (typeflag NUL) named with a trailing
             # slash (Go's archive/tar and Python's tarfile read it so); its data, if any, is
             # still skipped
             kind = DIRECTORY
-        member = TarMember(
-            name=name,
-            type=kind,
-            size=apparent,
-            stored=stored if sparse is not None else apparent,
-            linkname=linkname,
-            mode=mode,
-            data=data,
-            sparse=sparse,
-            pax=pax,
-        )
+
+        if typeflag == GNU_SPARSE or typeflag in _SKIP_TYPES or (
+            pax and any(k in pax for k in _SPARSE_KEYS)
+        ):
+            member = _special_member(
+                stream, what, block, typeflag, name, linkname, mode, size, pax
+            )
+            if member is None:  # a type skipped whole (volume labels, ...)
+                continue
+        else:
+            member = TarMember(name, kind, stored, stored, linkname, mode, stream, stored, pax=pax)
         yield member
-        if data.drain():
-            raise CorruptLayer(f"{what}: truncated in the data of {name!r}")
-        pad = _pad(size if typeflag not in _HEADER_ONLY else 0)
-        if pad and stream.skip(pad) != pad:
+        data = member._data
+        if data is None:
+            got = skip(member._length + pad)
+            if got < member._length:
+                raise CorruptLayer(f"{what}: truncated in the data of {name!r}")
+        else:
+            if data.drain():
+                raise CorruptLayer(f"{what}: truncated in the data of {name!r}")
+            got = skip(pad) if pad else 0
+            got += member._length
+        if got != member._length + pad:
             raise CorruptLayer(f"{what}: truncated (padding after {name!r})")
+
+
+def _special_member(
+    stream: ByteStream,
+    what: str,
+    block: bytes,
+    typeflag: str,
+    name: str,
+    linkname: str,
+    mode: int,
+    size: int,
+    pax: dict[str, str],
+) -> TarMember | None:
+    """A sparse member (old GNU or pax), or None for a type that is skipped whole (its data
+    and padding consumed here)."""
+    stored = 0 if typeflag in _HEADER_ONLY else size
+    apparent = stored
+    sparse: list[tuple[int, int]] | None = None
+    if typeflag == GNU_SPARSE:
+        sparse = _gnu_sparse_map(block, stream, what)
+        try:
+            apparent = _num(block[483:495])
+        except ValueError:
+            raise CorruptLayer(f"{what}: malformed GNU sparse header") from None
+        stored = size
+    data = BoundedStream(stream, stored)
+    length = stored
+    if any(k in pax for k in _SPARSE_KEYS):
+        sparse, apparent = _pax_sparse(pax, data, what)
+        if "GNU.sparse.name" in pax:
+            name = pax["GNU.sparse.name"]
+        stored = data.remaining
+    if typeflag in _SKIP_TYPES:
+        data.drain()
+        if data.remaining:
+            raise CorruptLayer(f"{what}: truncated (member data)")
+        if stream.skip(_pad(size)) != _pad(size):
+            raise CorruptLayer(f"{what}: truncated (padding)")
+        return None
+    kind = typeflag if typeflag != CONTIGUOUS else REGULAR
+    if not block[156] and name.endswith("/"):
+        kind = DIRECTORY  # pre-POSIX directory (see iter_tar)
+    return TarMember(
+        name,
+        kind,
+        apparent,
+        stored if sparse is not None else apparent,
+        linkname,
+        mode,
+        stream,
+        length,
+        data=data,
+        sparse=sparse,
+        pax=pax,
+    )
 
 
 def _gnu_sparse_map(block: bytes, stream: ByteStream, what: str) -> list[tuple[int, int]]:
