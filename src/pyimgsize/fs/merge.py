@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pyimgsize.findings import Finding
-from pyimgsize.layers.reader import Entry, Kind, LayerData
+from pyimgsize.layers.reader import Kind, LayerData
 from pyimgsize.paths import join
 
 
@@ -89,70 +89,92 @@ class MergedFS:
     # --- building -------------------------------------------------------------------------
 
     def apply(self, layer: LayerData) -> None:
+        """Apply one layer on top of those applied so far. The tree keys a file by the very
+        name string the layer's entries hold, so the names cost their memory once."""
         index = len(self.inodes_by_layer)
         self._applying = index
         self._dirs.clear()
         stored: list[Inode] = []
         self.inodes_by_layer.append(stored)
         self.problems.extend(f._replace(layer=index) for f in layer.problems)
+        entries = layer.entries
+        dirs, parents, names, kinds = entries.dirs, entries.parents, entries.names, entries.kinds
         # Whiteouts and opaque markers act on the lower layers only, whatever their order in
         # the tar: apply them all before this layer's own entries.
-        for e in layer.entries:
-            if e.kind is Kind.OPAQUE:
-                node = self._lookup_literal(e.path)
-                if isinstance(node, Dir):
-                    for name in list(node.children):
-                        self._remove(node, name, join(e.path, name))
-            elif e.kind is Kind.WHITEOUT:
-                parent_path, _, name = e.path.rpartition("/")
-                parent = self._lookup_literal(parent_path)
-                if isinstance(parent, Dir) and name in parent.children:
-                    self._remove(parent, name, e.path)
-        for e in layer.entries:
-            if e.kind is Kind.OPAQUE or e.kind is Kind.WHITEOUT:
+        opaque, whiteout = Kind.OPAQUE, Kind.WHITEOUT
+        if opaque in kinds or whiteout in kinds:
+            for i, k in enumerate(kinds):
+                if k == opaque:
+                    path = entries.path(i)
+                    node = self._lookup_literal(path)
+                    if isinstance(node, Dir):
+                        for name in list(node.children):
+                            self._remove(node, name, join(path, name))
+                elif k == whiteout:
+                    parent = self._lookup_literal(dirs[parents[i]])
+                    name = names[i]
+                    if isinstance(parent, Dir) and name in parent.children:
+                        self._remove(parent, name, entries.path(i))
+        sizes, links, data = entries.sizes, entries.links, entries.data
+        file_kind, dir_kind, hardlink, symlink = Kind.FILE, Kind.DIR, Kind.HARDLINK, Kind.SYMLINK
+        pdirs = self._dirs
+        for i, k in enumerate(kinds):
+            if k == opaque or k == whiteout:
                 continue
-            self._add(e, index, stored)
-
-    def _add(self, e: Entry, index: int, stored: list[Inode]) -> None:
-        parent_path, _, name = e.path.rpartition("/")
-        parent = self._dirs.get(parent_path)
-        if parent is None:
-            parent = self._ensure_dir(parent_path, index)
-            self._dirs[parent_path] = parent
-        existing = parent.children.get(name)
-        if e.kind is Kind.DIR:
-            if isinstance(existing, Dir):
-                self._dirs[e.path] = existing
-                return  # both directories: only attributes change
-            node: Node = Dir(index)
-        elif e.kind is Kind.FILE:
-            inode = Inode(e.size, index, e.data)
-            stored.append(inode)
-            node = File(inode, index)
-        elif e.kind is Kind.HARDLINK:
-            assert e.link is not None
-            target = self._lookup_literal(e.link)
-            if not isinstance(target, File):
-                target = self._lookup(e.link)
-            if isinstance(target, File):
-                node = File(target.inode, index)
-            elif isinstance(target, Symlink):
-                # a hard link to a symlink (or a device node, below) is one more name for it:
-                # tar writes those when the filesystem has them; no data either way
-                node = Symlink(target.target, index)
-            elif isinstance(target, Other):
-                node = Other(index)
-            else:
-                self.problems.append(
-                    Finding("hardlink-missing", "hardlink", e.path, index, {"target": f"/{e.link}"})
-                )
-                inode = Inode(0, index, None)
+            parent_path = dirs[parents[i]]
+            name = names[i]
+            parent = pdirs.get(parent_path)
+            if parent is None:
+                parent = self._ensure_dir(parent_path, index)
+                pdirs[parent_path] = parent
+            existing = parent.children.get(name)
+            if k == file_kind and existing is None:
+                # the common case, inline: a new file
+                inode = Inode(sizes[i], index, data.get(i) if data else None)
+                inode.links = 1
+                stored.append(inode)
+                parent.children[name] = File(inode, index)
+                continue
+            node: Node
+            if k == dir_kind:
+                if isinstance(existing, Dir):
+                    pdirs[join(parent_path, name)] = existing
+                    continue  # both directories: only attributes change
+                node = Dir(index)
+            elif k == file_kind:
+                inode = Inode(sizes[i], index, data.get(i))
                 stored.append(inode)
                 node = File(inode, index)
-        elif e.kind is Kind.SYMLINK:
-            node = Symlink(e.link or "", index)
-        else:
-            node = Other(index)
+            elif k == hardlink:
+                node = self._hardlink(join(parent_path, name), links[i], index, stored)
+            elif k == symlink:
+                node = Symlink(links.get(i) or "", index)
+            else:
+                node = Other(index)
+            self._place(parent, parent_path, name, existing, node, index)
+
+    def _hardlink(self, path: str, link: str, index: int, stored: list[Inode]) -> Node:
+        target = self._lookup_literal(link)
+        if not isinstance(target, File):
+            target = self._lookup(link)
+        if isinstance(target, File):
+            return File(target.inode, index)
+        if isinstance(target, Symlink):
+            # a hard link to a symlink (or a device node, below) is one more name for it:
+            # tar writes those when the filesystem has them; no data either way
+            return Symlink(target.target, index)
+        if isinstance(target, Other):
+            return Other(index)
+        self.problems.append(
+            Finding("hardlink-missing", "hardlink", path, index, {"target": f"/{link}"})
+        )
+        inode = Inode(0, index, None)
+        stored.append(inode)
+        return File(inode, index)
+
+    def _place(
+        self, parent: Dir, parent_path: str, name: str, existing: Node | None, node: Node, index: int
+    ) -> None:
         if existing is not None:
             if (
                 isinstance(existing, File)
@@ -161,11 +183,11 @@ class MergedFS:
             ):
                 existing.layer = index
                 return  # a hardlink onto itself
-            self._remove(parent, name, e.path)
+            self._remove(parent, name, join(parent_path, name))
         if isinstance(node, File):
             node.inode.links += 1
         elif isinstance(node, Dir):
-            self._dirs[e.path] = node
+            self._dirs[join(parent_path, name)] = node
         parent.children[name] = node
 
     def _ensure_dir(self, path: str, index: int) -> Dir:

@@ -40,14 +40,14 @@ from pathlib import Path
 from pyimgsize import __version__
 from pyimgsize.findings import Finding
 from pyimgsize.layers.content import ContentSelector
-from pyimgsize.layers.reader import Entry, Kind, LayerData
+from pyimgsize.layers.reader import Entries, Kind, LayerData
 
-FORMAT = 1
+FORMAT = 2  # 2: the columns of `reader.Entries` (directories stored once)
 MAGIC = b"pyimgsize layer cache\n"
 DEFAULT_MAX_BYTES = 2048 << 20
 _HEADER = struct.Struct("<II")  # format, key length
 _PAYLOAD = struct.Struct("<Q32s")  # payload length, sha256 of the payload
-_COUNTS = struct.Struct("<QIII")  # tar bytes, entries, links, captured files
+_COUNTS = struct.Struct("<QIIII")  # tar bytes, entries, directories, links, captured files
 _TMP_PREFIX = ".tmp-"
 _STALE_TMP_SECONDS = 3600
 _BLOB_DIGEST = re.compile(r"(?:^|/)blobs/(sha256|sha512)/([0-9a-f]{64,128})$")
@@ -267,41 +267,38 @@ def _unlink(path: Path) -> bool:
 # --- the file format ---------------------------------------------------------------------------
 #
 # MAGIC | format u32, key length u32 | key | payload length u64, sha256(payload) | payload
-# payload = zlib(tar bytes u64, entries u32, links u32, captured u32 | kinds (1 byte each) |
-#                sizes (i64 each) | captured entry indexes (u32 each) | captured lengths (i64
-#                each) | meta JSON length u32 | meta JSON | paths NUL-joined | links NUL-joined |
-#                captured contents concatenated)
+# payload = zlib(counts: tar bytes u64, entries u32, directories u32, links u32, captured u32 |
+#                kinds (1 byte each) | sizes (i64 each) | parents (u32 each) | linked entry
+#                indexes (u32 each) | captured entry indexes (u32 each) | captured lengths (i64
+#                each) | meta JSON length u32 | meta JSON | directories NUL-joined (length u64) |
+#                names NUL-joined (length u64) | links NUL-joined | captured contents)
 # meta JSON: compression, compressed bytes, diff digest, problems.
+# (the columns of `reader.Entries`, as they are)
+
+
+def _joined(items: list[str]) -> bytes | None:
+    """NUL-joined, or None when an item holds a NUL itself (possible in a pax record)."""
+    text = "\0".join(items)
+    if text.count("\0") != max(0, len(items) - 1):
+        return None
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _encode(data: LayerData, key: bytes) -> bytes | None:
     entries = data.entries
-    paths: list[str] = []
-    links: list[str] = []
-    kinds = bytearray(len(entries))
-    sizes = array("q", bytes(8 * len(entries)))
-    captured_at = array("I")
-    captured_len = array("q")
-    captured: list[bytes] = []
-    for i, e in enumerate(entries):
-        paths.append(e.path)
-        kinds[i] = e.kind
-        sizes[i] = e.size
-        if e.kind in _LINKED:
-            links.append(e.link or "")
-        elif e.link is not None:
-            return None  # not a shape the reader makes: do not cache what cannot round-trip
-        if e.data is not None:
-            captured_at.append(i)
-            captured_len.append(len(e.data))
-            captured.append(e.data)
-    joined_paths = "\0".join(paths)
-    joined_links = "\0".join(links)
-    paths_raw = joined_paths.encode("utf-8", "surrogateescape")
-    if joined_paths.count("\0") != max(0, len(paths) - 1) or joined_links.count("\0") != max(
-        0, len(links) - 1
-    ):
-        return None  # a NUL inside a name (possible in a pax record): not cacheable
+    n = len(entries)
+    linked = array("I", (i for i, k in enumerate(entries.kinds) if k in _LINKED))
+    if len(linked) != len(entries.links) or any(i not in entries.links for i in linked):
+        return None  # not a shape the reader makes: do not cache what cannot round-trip
+    links = [entries.links[i] for i in linked]
+    captured_at = array("I", sorted(entries.data))
+    captured = [entries.data[i] for i in captured_at]
+    captured_len = array("q", (len(c) for c in captured))
+    dirs_raw = _joined(entries.dirs)
+    names_raw = _joined(entries.names)
+    links_raw = _joined(links)
+    if dirs_raw is None or names_raw is None or links_raw is None:
+        return None
     meta = json.dumps(
         {
             "compression": data.compression,
@@ -315,16 +312,20 @@ def _encode(data: LayerData, key: bytes) -> bytes | None:
     ).encode("utf-8", "surrogateescape")
     payload = b"".join(
         [
-            _COUNTS.pack(data.tar_bytes, len(entries), len(links), len(captured)),
-            bytes(kinds),
-            sizes.tobytes(),
+            _COUNTS.pack(data.tar_bytes, n, len(entries.dirs), len(links), len(captured)),
+            bytes(entries.kinds),
+            entries.sizes.tobytes(),
+            entries.parents.tobytes(),
+            linked.tobytes(),
             captured_at.tobytes(),
             captured_len.tobytes(),
             struct.pack("<I", len(meta)),
             meta,
-            struct.pack("<Q", len(paths_raw)),
-            paths_raw,
-            joined_links.encode("utf-8", "surrogateescape"),
+            struct.pack("<Q", len(dirs_raw)),
+            dirs_raw,
+            struct.pack("<Q", len(names_raw)),
+            names_raw,
+            links_raw,
             *captured,
         ]
     )
@@ -369,7 +370,7 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
         raise _Bad  # truncated or damaged
     payload = zlib.decompress(packed)
     p = memoryview(payload)
-    tar_bytes, n, n_links, n_captured = _COUNTS.unpack_from(p, 0)
+    tar_bytes, n, n_dirs, n_links, n_captured = _COUNTS.unpack_from(p, 0)
     at = _COUNTS.size
 
     def take(size: int) -> memoryview:
@@ -380,43 +381,58 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
         at += size
         return out
 
-    kinds = bytes(take(n))
-    sizes = array("q")
-    sizes.frombytes(take(8 * n))
-    captured_at = array("I")
-    captured_at.frombytes(take(4 * n_captured))
-    captured_len = array("q")
-    captured_len.frombytes(take(8 * n_captured))
+    def column(code: str, count: int) -> array[int]:
+        out = array(code)
+        out.frombytes(take(out.itemsize * count))
+        return out
+
+    kinds = bytearray(take(n))
+    sizes = column("q", n)
+    parents = column("I", n)
+    linked = column("I", n_links)
+    captured_at = column("I", n_captured)
+    captured_len = column("q", n_captured)
     (meta_len,) = struct.unpack("<I", take(4))
     meta = json.loads(bytes(take(meta_len)).decode("utf-8", "surrogateescape"))
-    (paths_len,) = struct.unpack("<Q", take(8))
-    paths_raw = bytes(take(paths_len)).decode("utf-8", "surrogateescape")
+    (dirs_len,) = struct.unpack("<Q", take(8))
+    dirs = bytes(take(dirs_len)).decode("utf-8", "surrogateescape").split("\0")
+    (names_len,) = struct.unpack("<Q", take(8))
+    names_raw = bytes(take(names_len)).decode("utf-8", "surrogateescape")
     captured_total = sum(captured_len)
     links_end = len(p) - captured_total
     if links_end < at or any(x < 0 for x in captured_len):
         raise _Bad
     links_raw = bytes(p[at:links_end]).decode("utf-8", "surrogateescape")
     at = links_end
-    paths = paths_raw.split("\0") if n else []
+    names = names_raw.split("\0") if n else []
     links = links_raw.split("\0") if n_links else []
-    if len(paths) != n or len(links) != n_links or not set(kinds) <= _KIND_BY_VALUE.keys():
+    if (
+        len(names) != n
+        or len(dirs) != n_dirs
+        or not dirs
+        or dirs[0] != ""
+        or len(set(dirs)) != n_dirs
+        or len(links) != n_links
+        or not set(kinds) <= _KIND_BY_VALUE.keys()
+        or (n and max(parents) >= n_dirs)
+        or list(linked) != [i for i, k in enumerate(kinds) if k in _LINKED]
+    ):
         raise _Bad
     compression = meta["compression"]
     if compression not in _COMPRESSIONS:
         raise _Bad
-    contents: dict[int, bytes] = {}
+    entries = Entries()
+    entries.dirs = dirs
+    entries.reindex_dirs()
+    entries.parents = parents
+    entries.names = names
+    entries.kinds = kinds
+    entries.sizes = sizes
+    entries.links = dict(zip(linked, links, strict=True))
     for i, size in zip(captured_at, captured_len, strict=True):
-        if i >= n:
+        if i >= n or i in entries.data:
             raise _Bad
-        contents[i] = bytes(take(size))
-    entries: list[Entry] = []
-    append = entries.append
-    link_iter = iter(links)
-    kind_of = _KIND_BY_VALUE
-    for i, path in enumerate(paths):
-        k = kinds[i]
-        link = next(link_iter) if k in _LINKED else None
-        append(Entry(path, kind_of[k], sizes[i], link, contents.get(i)))
+        entries.data[i] = bytes(take(size))
     problems = [
         Finding(code, kind, path, layer, facts)
         for code, kind, path, layer, facts in meta["problems"]

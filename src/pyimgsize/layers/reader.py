@@ -8,7 +8,11 @@ input allows).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import zlib
+
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import cast
@@ -24,7 +28,16 @@ from pyimgsize.layers.stream import (
     PeekStream,
     PositionalStream,
 )
-from pyimgsize.layers.tar import DIRECTORY, HARDLINK, SYMLINK, iter_tar
+from pyimgsize.layers.tar import (
+    BLOCK,
+    DIRECTORY,
+    HARDLINK,
+    SYMLINK,
+    TarMember,
+    finish_member,
+    iter_tar,
+    next_member,
+)
 from pyimgsize.paths import normalize
 
 
@@ -47,15 +60,118 @@ class Entry:
     data: bytes | None = None  # contents of a captured metadata file
 
 
+_KINDS = tuple(Kind)
+
+
+class Entries:
+    """A layer's entries, column by column (a million-path layer would otherwise hold a
+    million objects): entry `i` is the name `names[i]` in the directory `dirs[parents[i]]`
+    (each directory path stored once), of kind `kinds[i]`, `sizes[i]` stored bytes, with its
+    link target in `links` and captured contents in `data` when it has any.
+
+    Iterating gives `Entry` objects (made on the fly), for code that wants one at a time."""
+
+    __slots__ = ("_dir_ids", "data", "dirs", "kinds", "links", "names", "parents", "sizes")
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self.dirs: list[str] = [""]
+        self._dir_ids: dict[str, int] = {"": 0}
+        self.parents = array("I")
+        self.names: list[str] = []
+        self.kinds = bytearray()
+        self.sizes = array("q")
+        self.links: dict[int, str] = {}
+        self.data: dict[int, bytes] = {}
+        for e in entries:
+            self.add(e.path, e.kind, e.size, e.link, e.data)
+
+    def dir_id(self, path: str) -> int:
+        """The id of a directory path (added when new)."""
+        got = self._dir_ids.get(path)
+        if got is None:
+            got = self._dir_ids[path] = len(self.dirs)
+            self.dirs.append(path)
+        return got
+
+    def reindex_dirs(self) -> None:
+        """Rebuild the directory lookup after `dirs` was replaced (a decoded cache entry)."""
+        self._dir_ids = {d: i for i, d in enumerate(self.dirs)}
+
+    def add(
+        self,
+        path: str,
+        kind: Kind,
+        size: int = 0,
+        link: str | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        parent, _, name = path.rpartition("/")
+        self.add_in(self.dir_id(parent), name, kind, size, link, data)
+
+    def add_in(
+        self,
+        parent: int,
+        name: str,
+        kind: int,
+        size: int = 0,
+        link: str | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        i = len(self.names)
+        self.parents.append(parent)
+        self.names.append(name)
+        self.kinds.append(kind)
+        self.sizes.append(size)
+        if link is not None:
+            self.links[i] = link
+        if data is not None:
+            self.data[i] = data
+
+    def path(self, i: int) -> str:
+        parent = self.dirs[self.parents[i]]
+        name = self.names[i]
+        return f"{parent}/{name}" if parent else name
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i: int) -> Entry:
+        if i < 0:
+            i += len(self.names)
+        return Entry(
+            self.path(i), _KINDS[self.kinds[i]], self.sizes[i], self.links.get(i), self.data.get(i)
+        )
+
+    def __iter__(self) -> Iterator[Entry]:
+        for i in range(len(self.names)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Entries):
+            return list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Entries({list(self)!r})"
+
+
 @dataclass(slots=True)
 class LayerData:
-    entries: list[Entry]
+    entries: Entries  # a list of `Entry` is accepted too (and stored as `Entries`)
     tar_bytes: int  # size of the uncompressed tar
     compressed_bytes: int | None  # blob size when the blob is compressed
     compression: str  # "tar", "gzip" or "zstd"
     problems: list[Finding] = field(default_factory=list)
     # sha256 of the uncompressed tar, where every byte was read anyway (compressed blobs)
     diff_digest: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            self.entries = Entries(self.entries)
 
 
 WHITEOUT_PREFIX = ".wh."
@@ -125,73 +241,16 @@ def read_layer(
     direct = mem if decompressor is None else None
     counter = _Counting(stream, progress) if direct is None else None
     tar_stream: ByteStream = direct if direct is not None else cast(ByteStream, counter)
-    entries: list[Entry] = []
-    problems: list[Finding] = []
-    unsafe = 0  # names pointing outside the root: the first few are listed, then counted
-    for m in iter_tar(tar_stream, what):
-        if direct is not None and progress is not None and len(entries) % 4096 == 0:
-            progress(direct.consumed)
-        path, escaped = normalize(m.name)
-        if len(path) > _SHORT_ENOUGH or len(m.linkname) > _SHORT_ENOUGH:
-            _check_lengths(path, m.linkname, what)
-        if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
-            unsafe += 1
-            if unsafe <= _UNSAFE_LISTED:
-                problems.append(
-                    Finding(
-                        "name-outside-root",
-                        "unsafe-path",
-                        path,
-                        facts={"name": m.name, "read_as": f"/{path}"},
-                    )
-                )
-        if not path:
-            continue  # the root directory itself
-        parent, _, base = path.rpartition("/")
-        if not parent and base in _LAYER_ROOT_IGNORED:
-            continue
-        if base.startswith(WHITEOUT_PREFIX):
-            if base == OPAQUE_MARKER:
-                entries.append(Entry(parent, Kind.OPAQUE))
-            elif base.startswith(".wh..wh."):
-                pass  # AUFS metadata such as .wh..wh.plnk: not filesystem content
-            elif base == WHITEOUT_PREFIX:
-                problems.append(Finding("bare-whiteout", "whiteout", path))
-            else:
-                target = base[len(WHITEOUT_PREFIX) :]
-                entries.append(Entry(f"{parent}/{target}" if parent else target, Kind.WHITEOUT))
-            continue
-        if m.type == DIRECTORY:
-            entries.append(Entry(path, Kind.DIR))
-        elif m.type == SYMLINK:
-            entries.append(Entry(path, Kind.SYMLINK, link=m.linkname))
-        elif m.type == HARDLINK:
-            target, link_escaped = normalize(m.linkname)
-            if link_escaped:
-                unsafe += 1
-                if unsafe <= _UNSAFE_LISTED:
-                    problems.append(
-                        Finding(
-                            "hardlink-outside-root",
-                            "hardlink",
-                            path,
-                            facts={"link": m.linkname, "read_as": f"/{target}"},
-                        )
-                    )
-            entries.append(Entry(path, Kind.HARDLINK, link=target))
-        elif m.type in ("3", "4", "6"):
-            entries.append(Entry(path, Kind.OTHER))
-        else:  # regular, contiguous, sparse, and unknown types (read as regular, per POSIX)
-            data = None
-            if wants(path):
-                data = m.read_all(_META_LIMIT)
-                if data is None and m.stored > _META_LIMIT:
-                    problems.append(
-                        Finding(
-                            "metadata-too-large", "metadata", path, facts={"limit": _META_LIMIT}
-                        )
-                    )
-            entries.append(Entry(path, Kind.FILE, size=m.stored, data=data))
+    builder = _Builder(what, wants)
+    if isinstance(direct, PositionalStream):
+        _scan_positional(direct, what, builder, progress)
+    else:
+        add = builder.add
+        for m in iter_tar(tar_stream, what):
+            add(m)
+            if direct is not None and progress is not None and builder.count % 4096 == 0:
+                progress(direct.consumed)
+    entries, problems, unsafe = builder.entries, builder.problems, builder.unsafe
     # Anything after the end-of-archive marker (the second zero block, blocking padding) is
     # part of the tar too.
     if unsafe > _UNSAFE_LISTED:
@@ -212,6 +271,213 @@ def read_layer(
         compressed = blob_size if blob_size is not None else decompressor.compressed_consumed
         digest = decompressor.digest
     return LayerData(entries, tar_bytes, compressed, kind, problems, digest)
+
+
+class _Builder:
+    """A layer's entries and problems, member by member."""
+
+    def __init__(self, what: str, wants: ContentSelector) -> None:
+        self.what = what
+        self.wants = wants
+        self.entries = Entries()
+        self.problems: list[Finding] = []
+        self.unsafe = 0  # names pointing outside the root: the first few are listed, counted
+        self.count = 0
+
+    def add(self, m: TarMember) -> None:
+        self.count += 1
+        what, entries, problems = self.what, self.entries, self.problems
+        path, escaped = normalize(m.name)
+        if len(path) > _SHORT_ENOUGH or len(m.linkname) > _SHORT_ENOUGH:
+            _check_lengths(path, m.linkname, what)
+        if escaped and path:  # `/` or `../` alone name the root itself: nothing to report
+            self.unsafe += 1
+            if self.unsafe <= _UNSAFE_LISTED:
+                problems.append(
+                    Finding(
+                        "name-outside-root",
+                        "unsafe-path",
+                        path,
+                        facts={"name": m.name, "read_as": f"/{path}"},
+                    )
+                )
+        if not path:
+            return  # the root directory itself
+        parent, _, base = path.rpartition("/")
+        if not parent and base in _LAYER_ROOT_IGNORED:
+            return
+        if base.startswith(WHITEOUT_PREFIX):
+            if base == OPAQUE_MARKER:
+                entries.add(parent, Kind.OPAQUE)
+            elif base.startswith(".wh..wh."):
+                pass  # AUFS metadata such as .wh..wh.plnk: not filesystem content
+            elif base == WHITEOUT_PREFIX:
+                problems.append(Finding("bare-whiteout", "whiteout", path))
+            else:
+                entries.add_in(entries.dir_id(parent), base[len(WHITEOUT_PREFIX) :], Kind.WHITEOUT)
+            return
+        pid = entries.dir_id(parent)
+        typeflag = m.type
+        if typeflag == DIRECTORY:
+            entries.add_in(pid, base, Kind.DIR)
+        elif typeflag == SYMLINK:
+            entries.add_in(pid, base, Kind.SYMLINK, link=m.linkname)
+        elif typeflag == HARDLINK:
+            target, link_escaped = normalize(m.linkname)
+            if link_escaped:
+                self.unsafe += 1
+                if self.unsafe <= _UNSAFE_LISTED:
+                    problems.append(
+                        Finding(
+                            "hardlink-outside-root",
+                            "hardlink",
+                            path,
+                            facts={"link": m.linkname, "read_as": f"/{target}"},
+                        )
+                    )
+            entries.add_in(pid, base, Kind.HARDLINK, link=target)
+        elif typeflag in ("3", "4", "6"):
+            entries.add_in(pid, base, Kind.OTHER)
+        else:  # regular, contiguous, sparse, and unknown types (read as regular, per POSIX)
+            data = None
+            if self.wants(path):
+                data = m.read_all(_META_LIMIT)
+                if data is None and m.stored > _META_LIMIT:
+                    problems.append(
+                        Finding(
+                            "metadata-too-large", "metadata", path, facts={"limit": _META_LIMIT}
+                        )
+                    )
+            entries.add_in(pid, base, Kind.FILE, m.stored, data=data)
+
+
+_READ_AHEAD = 64 << 10
+_NEAR = 32 << 10
+
+
+def _scan_positional(
+    stream: PositionalStream, what: str, builder: _Builder, progress: Progress | None
+) -> None:
+    """`iter_tar` + `_Builder.add` for a region of a file, fused for the common header.
+
+    A plain regular file or directory header (clean name, octal numbers, no extension
+    records, contents not wanted) is read here from a read-ahead window and becomes an entry
+    without any per-member object; every other header (extension records, links, whiteouts,
+    wanted contents, anything odd, the end of the archive, any error) is handed, at its
+    position, to the general reader (`next_member`), which says exactly what it says for any
+    other source. So the checks below only decide which path a header takes: the fast one
+    accepts what the general one would read the same way."""
+    fd, start, end = stream.fd, stream.start, stream.end
+    entries = builder.entries
+    wants = builder.wants
+    dir_ids = entries._dir_ids
+    dir_id = entries.dir_id
+    add_name = entries.names.append
+    add_parent = entries.parents.append
+    add_kind = entries.kinds.append
+    add_size = entries.sizes.append
+    adler32 = zlib.adler32
+    pread = os.pread
+    file_kind, dir_kind = int(Kind.FILE), int(Kind.DIR)
+    modes_ok: set[bytes] = set()  # mode fields seen valid (a handful of distinct values)
+    pos = stream.position
+    buf = b""
+    buf_at = pos
+    last = pos
+    next_report = builder.count + 4096
+    while True:
+        while True:
+            if builder.count >= next_report and progress is not None:
+                progress(pos - start)
+                next_report = builder.count + 4096
+            off = pos - buf_at
+            if off + BLOCK > len(buf):
+                if end - pos < BLOCK:
+                    break  # (the general reader says how the archive is truncated)
+                size_ = _READ_AHEAD if pos - last < _NEAR else BLOCK
+                buf = pread(fd, min(size_, end - pos), pos)
+                buf_at, off = pos, 0
+                if len(buf) < BLOCK:
+                    break
+            last = pos
+            flag = buf[off + 156]
+            if (flag != 48 and flag != 53) or buf[off + 345] or buf[off + 124] & 0x80:
+                break  # not a plain regular file ("0") or directory ("5"): the general reader
+            block = buf[off : off + BLOCK]
+            field_ = block[148:156]
+            text = field_.split(b"\0", 1)[0].strip()
+            try:
+                checksum = int(text, 8) if text and field_[0] < 0x80 else -1
+                text = block[124:136].split(b"\0", 1)[0].strip()
+                size = int(text, 8) if text else 0
+            except ValueError:
+                break
+            if checksum != (
+                (adler32(block[:256]) & 0xFFFF)
+                + (adler32(block[256:]) & 0xFFFF)
+                + 254
+                - sum(field_)
+            ):
+                break
+            mode = block[100:108]
+            if mode not in modes_ok:
+                if mode[0] & 0x80:
+                    break
+                text = mode.split(b"\0", 1)[0].strip()
+                try:
+                    int(text, 8) if text else 0
+                except ValueError:
+                    break
+                if len(modes_ok) < 1024:
+                    modes_ok.add(mode)
+            nul = block.find(b"\0", 0, 100)
+            name = block[: nul if nul >= 0 else 100].decode("utf-8", "surrogateescape")
+            if (
+                not name
+                or name.startswith(("/", "./", "../"))
+                or "//" in name
+                or "/." in name
+                or name in (".", "..")
+            ):
+                break
+            if flag == 53:
+                path = name.rstrip("/")
+                step = BLOCK  # directories carry no data
+            elif name.endswith("/"):
+                break
+            else:
+                path = name
+                step = BLOCK + size + (-size) % BLOCK
+            parent, _, base = path.rpartition("/")
+            if (
+                not base
+                or base.startswith(WHITEOUT_PREFIX)
+                or (not parent and base in _LAYER_ROOT_IGNORED)
+                or (flag == 48 and wants(path))
+                or step > end - pos
+            ):
+                break
+            pid = dir_ids.get(parent)
+            if pid is None:
+                pid = dir_id(parent)
+            add_parent(pid)
+            add_name(base)
+            if flag == 48:
+                add_kind(file_kind)
+                add_size(size)
+            else:
+                add_kind(dir_kind)
+                add_size(0)
+            builder.count += 1
+            pos += step
+        # the general reader, for the first header the fast path did not take
+        stream.position = pos
+        member = next_member(stream, what)
+        if member is None:
+            return
+        builder.add(member)
+        finish_member(stream, member, what)
+        pos = stream.position
 
 
 class _Counting:

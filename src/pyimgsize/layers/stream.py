@@ -197,6 +197,10 @@ class PositionalStream:
     def consumed(self) -> int:
         return self.position - self.start
 
+    @property
+    def fd(self) -> int:
+        return self._fd
+
     def region(self, offset: int, size: int) -> PositionalStream:
         """Another stream over `size` bytes at absolute `offset` of the same file."""
         return PositionalStream(self._fd, offset, min(offset + size, self.end))

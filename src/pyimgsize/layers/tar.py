@@ -90,6 +90,7 @@ class TarMember:
     __slots__ = (
         "_data",
         "_length",
+        "_pad",
         "_parent",
         "linkname",
         "mode",
@@ -123,6 +124,7 @@ class TarMember:
         self.mode = mode
         self._parent = parent
         self._length = length  # the data bytes that follow the header(s)
+        self._pad = 0  # then the padding to the next block
         self._data = data
         self.sparse = sparse
         self.pax: dict[str, str] = {} if pax is None else pax
@@ -201,6 +203,15 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
     Raises CorruptLayer for a truncated archive, a bad checksum, or a missing end-of-archive
     marker. `what` names the archive (a layer, a blob) in error messages.
     """
+    while (member := next_member(stream, what)) is not None:
+        yield member
+        finish_member(stream, member, what)
+
+
+def next_member(stream: ByteStream, what: str) -> TarMember | None:
+    """The member whose header(s) start at the stream's position (its extension records
+    applied), or None at the end-of-archive marker. Its data follows: read what is wanted of
+    it, then `finish_member`."""
     # One pass per header with as few calls as the checks allow: this loop runs once per path
     # of an image (a million for the largest), so the common header (octal numbers, no
     # extension records, data not wanted) is read inline, and rarer forms go through helpers.
@@ -224,7 +235,7 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
             # padding) is ignored.
             if read(BLOCK).strip(b"\0"):
                 raise CorruptLayer(f"{what}: zero block in mid-archive (damaged tar header)")
-            return
+            return None
         # the checksum (unsigned form inline; `header_checksum_ok` has the rest)
         field_ = block[148:156]
         stored_sum = -1
@@ -328,19 +339,25 @@ def iter_tar(stream: ByteStream, what: str) -> Iterator[TarMember]:
                 continue
         else:
             member = TarMember(name, kind, stored, stored, linkname, mode, stream, stored, pax=pax)
-        yield member
-        data = member._data
-        if data is None:
-            got = skip(member._length + pad)
-            if got < member._length:
-                raise CorruptLayer(f"{what}: truncated in the data of {name!r}")
-        else:
-            if data.drain():
-                raise CorruptLayer(f"{what}: truncated in the data of {name!r}")
-            got = skip(pad) if pad else 0
-            got += member._length
-        if got != member._length + pad:
-            raise CorruptLayer(f"{what}: truncated (padding after {name!r})")
+        member._pad = pad
+        return member
+
+
+def finish_member(stream: ByteStream, member: TarMember, what: str) -> None:
+    """Skip what is left of a member's data, and its padding."""
+    data = member._data
+    length = member._length
+    pad = member._pad
+    if data is None:
+        got = stream.skip(length + pad)
+        if got < length:
+            raise CorruptLayer(f"{what}: truncated in the data of {member.name!r}")
+    else:
+        if data.drain():
+            raise CorruptLayer(f"{what}: truncated in the data of {member.name!r}")
+        got = length + (stream.skip(pad) if pad else 0)
+    if got != length + pad:
+        raise CorruptLayer(f"{what}: truncated (padding after {member.name!r})")
 
 
 def _special_member(
