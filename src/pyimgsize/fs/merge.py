@@ -18,6 +18,7 @@ the end. Memory grows with the number of paths, not with bytes.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -326,7 +327,19 @@ class MergedFS:
 
 
 def merge(layers: list[LayerData]) -> MergedFS:
+    """The layers applied in order.
+
+    The cyclic garbage collector is paused meanwhile: the tree is made of a million objects
+    for a million paths and holds no reference cycles, and the collector's passes over them
+    as they are made cost several times the merge itself (measured: 4.4-5.1 s against
+    0.9-1.9 s for the 1,000,000-file benchmark image)."""
     fs = MergedFS()
-    for layer in layers:
-        fs.apply(layer)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for layer in layers:
+            fs.apply(layer)
+    finally:
+        if was_enabled:
+            gc.enable()
     return fs
