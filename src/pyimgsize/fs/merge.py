@@ -49,12 +49,33 @@ class Dir:
         self.layer = layer
 
 
-class File:
-    __slots__ = ("inode", "layer")
+class File(Inode):
+    """A regular file's path. Its data is `inode`: the file itself when it is its data's
+    first name (one object per file, not two: a million-file image holds a million of them),
+    another path's when it is a hard link to it (then its own inode fields are unused; read
+    the data's through `inode`, always).
 
-    def __init__(self, inode: Inode, layer: int) -> None:
-        self.inode = inode
+    `layer` is the layer that wrote the path; `inode.layer` the one that stored the data. A
+    file that is its own inode keeps both equal: a layer that rewrites the path as a hard
+    link onto itself gets a new `File` sharing this one as its inode (`MergedFS._place`)."""
+
+    __slots__ = ("_shared",)
+
+    def __init__(
+        self, size: int, layer: int, data: bytes | None, shared: Inode | None = None
+    ) -> None:
+        self.size = size
         self.layer = layer
+        self.links = 0
+        self.data = data
+        self.dead_path = None
+        self.dead_layer = None
+        self._shared = shared
+
+    @property
+    def inode(self) -> Inode:
+        shared = self._shared
+        return self if shared is None else shared
 
 
 class Symlink:
@@ -131,10 +152,10 @@ class MergedFS:
             existing = parent.children.get(name)
             if k == file_kind and existing is None:
                 # the common case, inline: a new file
-                inode = Inode(sizes[i], index, data.get(i) if data else None)
-                inode.links = 1
-                stored.append(inode)
-                parent.children[name] = File(inode, index)
+                new = File(sizes[i], index, data.get(i) if data else None)
+                new.links = 1
+                stored.append(new)
+                parent.children[name] = new
                 continue
             node: Node
             if k == dir_kind:
@@ -143,9 +164,8 @@ class MergedFS:
                     continue  # both directories: only attributes change
                 node = Dir(index)
             elif k == file_kind:
-                inode = Inode(sizes[i], index, data.get(i))
-                stored.append(inode)
-                node = File(inode, index)
+                node = File(sizes[i], index, data.get(i))
+                stored.append(node)
             elif k == hardlink:
                 node = self._hardlink(join(parent_path, name), links[i], index, stored)
             elif k == symlink:
@@ -159,7 +179,7 @@ class MergedFS:
         if not isinstance(target, File):
             target = self._lookup(link)
         if isinstance(target, File):
-            return File(target.inode, index)
+            return File(0, index, None, target.inode)
         if isinstance(target, Symlink):
             # a hard link to a symlink (or a device node, below) is one more name for it:
             # tar writes those when the filesystem has them; no data either way
@@ -169,9 +189,9 @@ class MergedFS:
         self.problems.append(
             Finding("hardlink-missing", "hardlink", path, index, {"target": f"/{link}"})
         )
-        inode = Inode(0, index, None)
-        stored.append(inode)
-        return File(inode, index)
+        missing = File(0, index, None)
+        stored.append(missing)
+        return missing
 
     def _place(
         self, parent: Dir, parent_path: str, name: str, existing: Node | None, node: Node, index: int
@@ -182,8 +202,12 @@ class MergedFS:
                 and isinstance(node, File)
                 and existing.inode is node.inode
             ):
-                existing.layer = index
-                return  # a hardlink onto itself
+                # a hardlink onto itself: the path is rewritten by this layer, its data is not
+                if existing._shared is None:
+                    parent.children[name] = File(0, index, None, existing)
+                else:
+                    existing.layer = index
+                return
             self._remove(parent, name, join(parent_path, name))
         if isinstance(node, File):
             node.inode.links += 1
