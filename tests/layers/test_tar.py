@@ -71,7 +71,7 @@ def chunked(data: bytes) -> ByteStream:
 def positional(data: bytes) -> ByteStream:
     """A region of a file on disk, as archives and layouts are read (pread, read-ahead): the
     bytes sit between unrelated ones, so reading past the region would show."""
-    fh = tempfile.TemporaryFile()
+    fh = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the open_stream fixture)
     fh.write(b"\xff" * 1000 + data + b"\xff" * 70_000)
     fh.flush()
     _OPEN.append(fh)
@@ -636,3 +636,96 @@ def test_many_unsafe_names_are_listed_then_counted(open_stream: StreamFactory) -
     assert data.problems[-1].code == "more-outside-root"
     assert data.problems[-1].facts == {"count": 5}
     assert {f.kind for f in data.problems} == {"unsafe-path"}
+
+
+# --- the fused scan of file regions against the general reader --------------------------------
+
+
+def _outcome(stream: ByteStream, wants: ContentSelector) -> object:
+    try:
+        data = read_layer(stream, WHAT, wants=wants)
+    except (CorruptLayer, UnsupportedMediaType) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return (list(data.entries), data.tar_bytes, data.problems)
+
+
+_MIXED_WANTS = ContentSelector([MetadataFile("RECORD", within="*.dist-info")])
+
+
+@pytest.mark.parametrize("tar_format", ["pax", "gnu", "ustar"])
+def test_region_scan_equals_general_reader_whole_and_cut(
+    tar_format: Literal["pax", "gnu", "ustar"],
+) -> None:
+    """A file region takes a fused path for plain headers and hands every other one to the
+    general reader: entries, problems and every error (the archive cut anywhere) are the same
+    as a stream's."""
+    long_dir = "opt/" + "d" * 60 + "/" + "e" * 60
+    layer = Layer(
+        [
+            File("usr/bin/python3", 5000),
+            File(f"{long_dir}/long-named-file-{'x' * 70}.py", 700),
+            Hardlink("usr/bin/python", "usr/bin/python3"),
+            Symlink("usr/bin/py", "python3"),
+            File("site/x-1.0.dist-info/RECORD", data=b"x/__init__.py,,\n"),
+            File("site/x/__init__.py", 0),
+            Whiteout("etc/gone"),
+            Opaque("var/cache"),
+            Device("dev/null"),
+            File("big/blob.bin", 70_000),
+            File("after/big.txt", 3),
+            Dir("empty"),
+        ],
+        tar_format=tar_format,
+        prefix="./" if tar_format == "gnu" else "",
+    )
+    tar = layer.tar
+    expected = _outcome(chunked(tar), _MIXED_WANTS)
+    assert not isinstance(expected, str)
+    try:
+        assert _outcome(positional(tar), _MIXED_WANTS) == expected
+        cuts = sorted({*range(0, len(tar), BLOCK), *range(7, len(tar), 1543), len(tar) - 1})
+        for cut in cuts:
+            assert _outcome(positional(tar[:cut]), _MIXED_WANTS) == _outcome(
+                chunked(tar[:cut]), _MIXED_WANTS
+            ), cut
+    finally:
+        while _OPEN:
+            _OPEN.pop().close()
+
+
+def test_region_scan_hands_odd_plain_headers_to_the_general_reader() -> None:
+    """Headers the fused path could misread (a bad checksum, a malformed mode, a base-256
+    size, a pre-POSIX directory, a name needing normalisation) read as a stream reads them."""
+    def member(name: bytes, typeflag: bytes, size: int = 0, **fields: Any) -> bytes:
+        return header_block(name=name, typeflag=typeflag, size=size, **fields) + b"a" * size + pad(
+            size
+        )
+
+    good = member(b"a/ok.txt", REGTYPE, 3)
+    bad_mode = bytearray(header_block(name=b"a/x", typeflag=REGTYPE))
+    bad_mode[100:108] = b"0999999\0"
+    base256 = bytearray(header_block(name=b"a/y", typeflag=REGTYPE))
+    base256[124:136] = b"\x80" + (3).to_bytes(11, "big")
+    cases = [
+        good,
+        good[:148] + b"0000000\0" + good[156:],  # bad checksum
+        _with_checksum(bad_mode),
+        _with_checksum(base256) + b"abc" + pad(3),
+        member(b"a/dir/", b"\0"),  # pre-POSIX directory
+        member(b"a/dir/", b"\0", 5),
+        member(b"a/file/", REGTYPE, 2),
+        member(b"a//b/../c", REGTYPE, 1),
+        member(b"./a/b", b"5"),
+        member(b"/abs", REGTYPE),
+        member(b"a/.wh.b", REGTYPE),
+        member(b"stargz.index.json", REGTYPE, 4),
+        member(b"name", REGTYPE, 4, prefix=b"some/prefix"),
+        member(b"a/big", REGTYPE, 100_000),
+    ]
+    cases = [good + case + good + END_OF_ARCHIVE for case in cases]
+    try:
+        for tar in cases:
+            assert _outcome(positional(tar), NO_CONTENT) == _outcome(chunked(tar), NO_CONTENT)
+    finally:
+        while _OPEN:
+            _OPEN.pop().close()

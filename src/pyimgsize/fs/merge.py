@@ -128,10 +128,10 @@ class MergedFS:
             for i, k in enumerate(kinds):
                 if k == opaque:
                     path = entries.path(i)
-                    node = self._lookup_literal(path)
-                    if isinstance(node, Dir):
-                        for name in list(node.children):
-                            self._remove(node, name, join(path, name))
+                    hidden = self._lookup_literal(path)
+                    if isinstance(hidden, Dir):
+                        for name in list(hidden.children):
+                            self._remove(hidden, name, join(path, name))
                 elif k == whiteout:
                     parent = self._lookup_literal(dirs[parents[i]])
                     name = names[i]
@@ -141,7 +141,7 @@ class MergedFS:
         file_kind, dir_kind, hardlink, symlink = Kind.FILE, Kind.DIR, Kind.HARDLINK, Kind.SYMLINK
         pdirs = self._dirs
         for i, k in enumerate(kinds):
-            if k == opaque or k == whiteout:
+            if k in (opaque, whiteout):
                 continue
             parent_path = dirs[parents[i]]
             name = names[i]
@@ -194,7 +194,13 @@ class MergedFS:
         return missing
 
     def _place(
-        self, parent: Dir, parent_path: str, name: str, existing: Node | None, node: Node, index: int
+        self,
+        parent: Dir,
+        parent_path: str,
+        name: str,
+        existing: Node | None,
+        node: Node,
+        index: int,
     ) -> None:
         if existing is not None:
             if (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import zlib
-
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -247,9 +246,9 @@ def read_layer(
     else:
         add = builder.add
         for m in iter_tar(tar_stream, what):
-            add(m)
             if direct is not None and progress is not None and builder.count % 4096 == 0:
                 progress(direct.consumed)
+            add(m)
     entries, problems, unsafe = builder.entries, builder.problems, builder.unsafe
     # Anything after the end-of-archive marker (the second zero block, blocking padding) is
     # part of the tar too.
@@ -384,7 +383,7 @@ def _scan_positional(
     buf = b""
     buf_at = pos
     last = pos
-    next_report = builder.count + 4096
+    next_report = builder.count  # a first report at once, then every 4096 members
     while True:
         while True:
             if builder.count >= next_report and progress is not None:
@@ -401,7 +400,7 @@ def _scan_positional(
                     break
             last = pos
             flag = buf[off + 156]
-            if (flag != 48 and flag != 53) or buf[off + 345] or buf[off + 124] & 0x80:
+            if flag not in (48, 53) or buf[off + 345] or buf[off + 124] & 0x80:
                 break  # not a plain regular file ("0") or directory ("5"): the general reader
             block = buf[off : off + BLOCK]
             field_ = block[148:156]

@@ -171,7 +171,7 @@ class PositionalStream:
         pos = self.position
         off = pos - self._buf_at
         buf = self._buf
-        if 0 <= off and off + n <= len(buf):
+        if off >= 0 and off + n <= len(buf):
             self.position = pos + n
             return buf[off : off + n]
         want = max(0, min(n, self.end - pos))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from pyimgsize.errors import CorruptLayer
 from pyimgsize.layers.stream import BoundedStream, ByteStream
@@ -246,10 +245,7 @@ def next_member(stream: ByteStream, what: str) -> TarMember | None:
             except ValueError:
                 stored_sum = -1
         if stored_sum != (
-            (adler32(block[:256]) & 0xFFFF)
-            + (adler32(block[256:]) & 0xFFFF)
-            + 254
-            - sum(field_)
+            (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(field_)
         ) and not header_checksum_ok(block):
             raise CorruptLayer(f"{what}: bad tar header checksum")
         flag = block[156]
@@ -329,12 +325,12 @@ def next_member(stream: ByteStream, what: str) -> TarMember | None:
             # still skipped
             kind = DIRECTORY
 
-        if typeflag == GNU_SPARSE or typeflag in _SKIP_TYPES or (
-            pax and any(k in pax for k in _SPARSE_KEYS)
+        if (
+            typeflag == GNU_SPARSE
+            or typeflag in _SKIP_TYPES
+            or (pax and any(k in pax for k in _SPARSE_KEYS))
         ):
-            member = _special_member(
-                stream, what, block, typeflag, name, linkname, mode, size, pax
-            )
+            member = _special_member(stream, what, block, typeflag, name, linkname, mode, size, pax)
             if member is None:  # a type skipped whole (volume labels, ...)
                 continue
         else:
