@@ -435,8 +435,11 @@ def _scan_positional(
                 not name
                 or name.startswith(("/", "./", "../"))
                 or "//" in name
-                or "/." in name
                 or name in (".", "..")
+                or (
+                    "/." in name  # a hidden name (`root/.cache`) is clean; `.` or `..` is not
+                    and ("/./" in name or "/../" in name or name.endswith(("/.", "/..")))
+                )
             ):
                 break
             if flag == 53:
