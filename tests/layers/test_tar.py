@@ -696,9 +696,12 @@ def test_region_scan_equals_general_reader_whole_and_cut(
 def test_region_scan_hands_odd_plain_headers_to_the_general_reader() -> None:
     """Headers the fused path could misread (a bad checksum, a malformed mode, a base-256
     size, a pre-POSIX directory, a name needing normalisation) read as a stream reads them."""
+
     def member(name: bytes, typeflag: bytes, size: int = 0, **fields: Any) -> bytes:
-        return header_block(name=name, typeflag=typeflag, size=size, **fields) + b"a" * size + pad(
-            size
+        return (
+            header_block(name=name, typeflag=typeflag, size=size, **fields)
+            + b"a" * size
+            + pad(size)
         )
 
     good = member(b"a/ok.txt", REGTYPE, 3)
@@ -722,6 +725,15 @@ def test_region_scan_hands_odd_plain_headers_to_the_general_reader() -> None:
         member(b"a/../../b", REGTYPE),
         member(b"root/.cache/.hidden/..x", REGTYPE, 1),
         member(b"root/.cache/", b"5"),
+        member(b"a/hl", b"1", linkname=b"a/ok.txt"),
+        member(b"a/hl2/", b"1", linkname=b"./a/ok.txt"),
+        member(b"a/hl3", b"1", linkname=b"../../etc/passwd"),
+        member(b"a/hl4", b"1", linkname=b"a/ok.txt/"),
+        member(b"a/hl5", b"1", linkname=b"a/./ok.txt"),
+        member(b"a/hl6", b"1"),
+        member(b"a/sl", b"2", linkname=b"../../x/./y"),
+        member(b"a/sl2/", b"2"),
+        member(b".wh.sl", b"2", linkname=b"x"),
         member(b"./a/b", b"5"),
         member(b"/abs", REGTYPE),
         member(b"a/.wh.b", REGTYPE),

@@ -352,6 +352,26 @@ class _Builder:
 
 _READ_AHEAD = 64 << 10
 _NEAR = 32 << 10
+# typeflag bytes the fused scan reads: "0" regular, "1" hard link, "2" symlink, "5" directory
+_FUSED_TYPES = {
+    48: int(Kind.FILE),
+    49: int(Kind.HARDLINK),
+    50: int(Kind.SYMLINK),
+    53: int(Kind.DIR),
+}
+
+
+def _unclean(name: str) -> bool:
+    """Whether `normalize` would change more of `name` than trailing slashes."""
+    return (
+        name.startswith(("/", "./", "../"))
+        or "//" in name
+        or name in (".", "..")
+        or (
+            "/." in name  # a hidden name (`root/.cache`) is clean; `.` or `..` is not
+            and ("/./" in name or "/../" in name or name.endswith(("/.", "/..")))
+        )
+    )
 
 
 def _scan_positional(
@@ -377,7 +397,8 @@ def _scan_positional(
     add_size = entries.sizes.append
     adler32 = zlib.adler32
     pread = os.pread
-    file_kind, dir_kind = int(Kind.FILE), int(Kind.DIR)
+    file_kind = int(Kind.FILE)
+    links = entries.links
     modes_ok: set[bytes] = set()  # mode fields seen valid (a handful of distinct values)
     pos = stream.position
     buf = b""
@@ -400,8 +421,8 @@ def _scan_positional(
                     break
             last = pos
             flag = buf[off + 156]
-            if flag not in (48, 53) or buf[off + 345] or buf[off + 124] & 0x80:
-                break  # not a plain regular file ("0") or directory ("5"): the general reader
+            if flag not in _FUSED_TYPES or buf[off + 345] or buf[off + 124] & 0x80:
+                break  # not a plain file, directory or link: the general reader
             block = buf[off : off + BLOCK]
             field_ = block[148:156]
             text = field_.split(b"\0", 1)[0].strip()
@@ -431,25 +452,25 @@ def _scan_positional(
                     modes_ok.add(mode)
             nul = block.find(b"\0", 0, 100)
             name = block[: nul if nul >= 0 else 100].decode("utf-8", "surrogateescape")
-            if (
-                not name
-                or name.startswith(("/", "./", "../"))
-                or "//" in name
-                or name in (".", "..")
-                or (
-                    "/." in name  # a hidden name (`root/.cache`) is clean; `.` or `..` is not
-                    and ("/./" in name or "/../" in name or name.endswith(("/.", "/..")))
-                )
-            ):
+            if not name or _unclean(name):
                 break
-            if flag == 53:
-                path = name.rstrip("/")
-                step = BLOCK  # directories carry no data
-            elif name.endswith("/"):
-                break
-            else:
+            link = None
+            if flag == 48:
+                if name.endswith("/"):
+                    break
                 path = name
                 step = BLOCK + size + (-size) % BLOCK
+            else:
+                path = name.rstrip("/")
+                step = BLOCK  # directories and links carry no data
+                if flag != 53:
+                    if not block[157]:
+                        break  # (an empty target: the general reader says what it is)
+                    nul = block.find(b"\0", 157, 257)
+                    link = block[157 : nul if nul >= 0 else 257].decode("utf-8", "surrogateescape")
+                    # a hard link's target is a key like any name
+                    if flag == 49 and (link.endswith("/") or _unclean(link)):
+                        break
             parent, _, base = path.rpartition("/")
             if (
                 not base
@@ -468,7 +489,9 @@ def _scan_positional(
                 add_kind(file_kind)
                 add_size(size)
             else:
-                add_kind(dir_kind)
+                if link is not None:
+                    links[len(entries.names) - 1] = link
+                add_kind(_FUSED_TYPES[flag])
                 add_size(0)
             builder.count += 1
             pos += step
