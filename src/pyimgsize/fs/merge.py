@@ -341,14 +341,24 @@ class MergedFS:
         start = self._lookup_literal(top)
         if start is None:
             return
-        stack: list[tuple[str, Node]] = [(top, start)]
-        while stack:
-            path, node = stack.pop()
-            if path != top:
+        if not isinstance(start, Dir):
+            return
+        stack: list[tuple[str, Node]] = []
+        push = stack.extend
+        pop = stack.pop
+        path, folder = top, start
+        while True:
+            children = folder.children
+            prefix = f"{path}/" if path else ""
+            push([(prefix + name, children[name]) for name in sorted(children, reverse=True)])
+            while stack:
+                path, node = pop()
                 yield path, node
-            if isinstance(node, Dir):
-                for name in sorted(node.children, reverse=True):
-                    stack.append((join(path, name), node.children[name]))
+                if isinstance(node, Dir):
+                    folder = node
+                    break
+            else:
+                return
 
     def files(self) -> Iterator[tuple[str, File]]:
         for path, node in self.walk():
