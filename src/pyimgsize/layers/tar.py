@@ -251,18 +251,8 @@ def next_member(stream: ByteStream, what: str) -> TarMember | None:
         flag = block[156]
         typeflag = _TYPEFLAG[flag]
         try:
-            field_ = block[124:136]
-            if field_[0] & 0x80:
-                size = _num(field_)
-            else:
-                text = field_.split(b"\0", 1)[0].strip()
-                size = int(text, 8) if text else 0
-            field_ = block[100:108]
-            if field_[0] & 0x80:
-                mode = _num(field_)
-            else:
-                text = field_.split(b"\0", 1)[0].strip()
-                mode = int(text, 8) if text else 0
+            size = _num(block[124:136])
+            mode = _num(block[100:108])
         except ValueError:
             raise CorruptLayer(f"{what}: malformed number in tar header") from None
         end = block.find(b"\0", 0, 100)
