@@ -233,11 +233,14 @@ def containerd_store(client: docker.DockerClient) -> bool:
 
 
 def expected_read_via(client: docker.DockerClient) -> str:
-    """How pyimgsize reads this engine's images: in place from its layer storage where that is
-    overlay2 and readable (root), else through the export (the containerd image store, whose
-    driver is `overlayfs`; a rootless run)."""
-    storage = client.info().get("Driver") == "overlay2" and os.geteuid() == 0
-    return "layer-storage" if storage else "export"
+    """How pyimgsize reads this engine's images: in place from its overlay2 layer storage, or
+    from the containerd image store's content store, where readable (root), else through the
+    export (a rootless run)."""
+    if os.geteuid() != 0:
+        return "export"
+    if containerd_store(client):
+        return "content-store"
+    return "layer-storage" if client.info().get("Driver") == "overlay2" else "export"
 
 
 def config_digest(client: docker.DockerClient, ref: str) -> str:

@@ -17,7 +17,7 @@ CATEGORIES: tuple[str, ...] = ("bytecode", "source", "native", "metadata", "data
 DEAD_CATEGORIES: tuple[str, ...] = (*CATEGORIES, "cache", "other")
 
 SourceKind = Literal["docker", "docker-archive", "oci", "registry", "report"]
-ReadVia = Literal["export", "layer-storage"]  # how an engine image was read
+ReadVia = Literal["export", "layer-storage", "content-store"]  # how an engine image was read
 CacheKind = Literal["pip", "uv", "poetry", "wheel"]
 
 
@@ -72,8 +72,9 @@ class ImageInfo(ImageRef):
     tags: list[str] = Field(default_factory=list)
     read_via: ReadVia | None = Field(
         default=None,
-        description="How an engine image was read: the engine's image export, or its local "
-        "overlay2 layer storage in place (the same layer tars); null for other sources.",
+        description="How an engine image was read: the engine's image export, its local "
+        "overlay2 layer storage in place (the same layer tars), or its local containerd "
+        "content store in place (the export's very blobs); null for other sources.",
     )
 
     def as_ref(self) -> ImageRef:

@@ -275,7 +275,11 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
-READ_VIA = {"export": "its image export", "layer-storage": "its layer storage in place"}
+READ_VIA = {
+    "export": "its image export",
+    "layer-storage": "its layer storage in place",
+    "content-store": "its containerd content store in place",
+}
 
 
 def source_label(source: str, read_via: str | None) -> str:

@@ -34,8 +34,9 @@ class LoadedImage:
     layers: list[LoadedLayer]
     tags: list[str] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
-    # how an engine image was read: "export" (the engine's image export) or "layer-storage"
-    # (its overlay2 layer storage in place: sources/storage.py); None for other sources
+    # how an engine image was read: "export" (the engine's image export), "layer-storage" (its
+    # overlay2 layer storage in place: sources/storage.py) or "content-store" (its containerd
+    # content store in place: sources/content_store.py); None for other sources
     read_via: ReadVia | None = None
 
     @property

@@ -1,7 +1,9 @@
 """The Docker Engine source: stream the engine's image export (`GET /images/{id}/get`) into the
 same archive reader used for `docker save` files, nothing written to disk; or, where the engine
-is local and its overlay2 layer storage is readable, read that storage in place (the same layer
-tars, without the export: sources/storage.py). The report's `image.read_via` says which.
+is local and its storage is readable, read that in place: an overlay2 engine's layer storage (the
+same layer tars, without the export: sources/storage.py) or the containerd image store's content
+store (the export's very blobs: sources/content_store.py). The report's `image.read_via` says
+which.
 
 The client comes from `docker.from_env()`: `DOCKER_HOST` (and the TLS variables) when set,
 otherwise the current docker context (docker SDK >= 7.2.0; `DOCKER_CONTEXT` or config.json's
@@ -28,10 +30,12 @@ from pyimgsize.layers.cache import wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.stream import IterStream
 from pyimgsize.sources.base import LoadedImage, ProgressCallback, unblock
+from pyimgsize.sources.content_store import content_plan
 from pyimgsize.sources.resolve import (
     Candidate,
     _platform_matches,
     choose,
+    config_platform,
     familiar,
     load_candidate,
 )
@@ -41,10 +45,11 @@ from pyimgsize.sources.storage import (
     plan,
     storage_enabled,
 )
-from pyimgsize.sources.store import StreamTarStore
+from pyimgsize.sources.store import BlobStore, StreamTarStore
 
 if TYPE_CHECKING:
     from pyimgsize.layers.cache import LayerCache
+    from pyimgsize.report import ReadVia
 
 CHUNK = 4 << 20
 
@@ -135,7 +140,7 @@ class EngineSource:
     name: str  # what the engine understands: name[:tag], name@digest, an image ID
     pull: bool = False
     platform: str | None = None
-    cache: LayerCache | None = None  # per-layer results, for the layer-storage path
+    cache: LayerCache | None = None  # per-layer results, for the storage read in place
 
     def load(
         self, *, wants: ContentSelector, progress: ProgressCallback | None = None
@@ -208,30 +213,35 @@ class EngineSource:
         wants: ContentSelector,
         progress: ProgressCallback | None,
     ) -> LoadedImage | None:
-        """The image read from the engine's layer storage in place, or None when that cannot
-        give exactly what the export gives (then the export is read)."""
+        """The image read from the engine's own storage in place (its overlay2 layer storage,
+        or the containerd image store's content store), or None when that cannot give exactly
+        what the export gives (then the export is read)."""
         if not storage_enabled():
             return None
         import requests.exceptions
         from docker.errors import DockerException
 
         try:
-            store = StorageStore(plan(api, info), f"layer storage of {self.name}", wants)
-            config = store.json(StorageStore.CONFIG)
-            if not isinstance(config, dict):
-                return None
-            if self.platform is not None:
-                have = f"{config.get('os')}/{config.get('architecture')}" + (
-                    f"/{config['variant']}" if config.get("variant") else ""
+            store: BlobStore
+            read_via: ReadVia
+            driver = str((info.get("GraphDriver") or {}).get("Name") or "")
+            if driver == "overlay2":
+                layer_store = StorageStore(plan(api, info), f"layer storage of {self.name}", wants)
+                store, read_via = layer_store, "layer-storage"
+                candidate = Candidate(
+                    names=list(tags),
+                    config_path=StorageStore.CONFIG,
+                    layer_paths=layer_store.layer_paths,
+                    tags=[familiar(t) for t in tags],
                 )
-                if not _platform_matches(have, self.platform):
+                have = config_platform(store.json(StorageStore.CONFIG))
+                if self.platform is not None and not _platform_matches(have, self.platform):
                     return None  # the export path words the mismatch
-            candidate = Candidate(
-                names=list(tags),
-                config_path=StorageStore.CONFIG,
-                layer_paths=store.layer_paths,
-                tags=[familiar(t) for t in tags],
-            )
+            elif driver:  # the containerd image store names its snapshotter (`overlayfs`)
+                store, candidate = content_plan(api, info, wants, self.platform)
+                read_via = "content-store"
+            else:
+                return None
             loaded = load_candidate(
                 store,
                 candidate,
@@ -251,7 +261,7 @@ class EngineSource:
         ):
             return None
         loaded.tags = tags or loaded.tags
-        loaded.read_via = "layer-storage"
+        loaded.read_via = read_via
         return loaded
 
 

@@ -92,6 +92,14 @@ def _platform_matches(have: str | None, want: str) -> bool:
     return True
 
 
+def config_platform(config: Any) -> str | None:
+    """`os/arch[/variant]` of an image config; None when it does not say."""
+    if not isinstance(config, dict) or not config.get("os") or not config.get("architecture"):
+        return None
+    out = f"{config['os']}/{config['architecture']}"
+    return f"{out}/{config['variant']}" if config.get("variant") else out
+
+
 def _descriptor_platform(desc: dict[str, Any]) -> str | None:
     p = desc.get("platform")
     if not isinstance(p, dict) or not p.get("os") or not p.get("architecture"):
@@ -335,11 +343,7 @@ def choose(
     if len(pool) > 1 or platform is not None:
         for c in pool:
             if c.platform is None:
-                cfg = store.json(c.config_path)
-                if isinstance(cfg, dict) and cfg.get("os") and cfg.get("architecture"):
-                    c.platform = f"{cfg['os']}/{cfg['architecture']}" + (
-                        f"/{cfg['variant']}" if cfg.get("variant") else ""
-                    )
+                c.platform = config_platform(store.json(c.config_path))
         want = platform or host_platform()
         matching = [c for c in pool if _platform_matches(c.platform, want)]
         if platform is not None and not matching:

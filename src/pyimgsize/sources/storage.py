@@ -75,7 +75,7 @@ class StoragePlan:
     layers: list[StorageLayer]
 
 
-def _is_local(api: Any) -> bool:
+def is_local(api: Any) -> bool:
     base = str(getattr(api, "base_url", ""))
     return base.startswith("http+docker://localhost") or base.startswith(
         "http+docker://localunixsocket"
@@ -85,7 +85,7 @@ def _is_local(api: Any) -> bool:
 def plan(api: Any, info: dict[str, Any]) -> StoragePlan:
     """Where the image's layers are in the engine's storage; StorageUnusable when it cannot
     stand in for the export."""
-    if not _is_local(api):
+    if not is_local(api):
         raise StorageUnusable("the engine is not on a local unix socket")
     driver = info.get("GraphDriver") or {}
     if driver.get("Name") != "overlay2":

@@ -109,14 +109,17 @@ class DirStore:
         except FileNotFoundError:
             raise MissingBlob(f"{self.what}: blob {path} is missing ({what})") from None
         with fh:
-            size = os.fstat(fh.fileno()).st_size
-            return read_layer(
-                PositionalStream(fh.fileno(), 0, size),
-                what,
-                wants=self._wants,
-                blob_size=size,
-                progress=_progress_adapter(progress, what),
-            )
+            return self._read(fh.fileno(), os.fstat(fh.fileno()).st_size, what, progress)
+
+    def _read(self, fd: int, size: int, what: str, progress: ProgressCallback | None) -> LayerData:
+        """The layer blob open as `fd`, `size` bytes long, summarised."""
+        return read_layer(
+            PositionalStream(fd, 0, size),
+            what,
+            wants=self._wants,
+            blob_size=size,
+            progress=_progress_adapter(progress, what),
+        )
 
 
 @dataclass
