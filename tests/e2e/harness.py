@@ -250,8 +250,9 @@ class E2E:
 
     def containerd_report(self, variant: str, source: str, registry: str, engine: str) -> Json:
         """The variant pulled from the e2e registry into the containerd-store engine at
-        `engine` (a DOCKER_HOST), read through that engine ("docker") or its `docker save`
-        archive ("docker-archive")."""
+        `engine` (a DOCKER_HOST), read through that engine ("docker": its content store in
+        place, "docker-export": its export, "docker-cached": the content store again, through
+        the per-layer cache) or its `docker save` archive ("docker-archive")."""
         key = (variant, f"containerd-{source}")
         if key not in self._reports:
             self.registry_report(variant, registry)  # pushed there
@@ -262,9 +263,21 @@ class E2E:
             self._timed(f"containerd-store pull {variant}", start)
             start = time.monotonic()
             self._reports[(variant, "containerd-docker")] = pyimgsize_json(
-                "inspect", f"docker:{remote}", env=env
+                "inspect", f"docker:{remote}", "--no-cache", env=env
             )
             self._timed(f"inspect containerd-store engine {variant}", start)
+            start = time.monotonic()
+            self._reports[(variant, "containerd-docker-export")] = pyimgsize_json(
+                "inspect", f"docker:{remote}", env={**env, "PYIMGSIZE_ENGINE_STORAGE": "0"}
+            )
+            self._timed(f"inspect containerd-store engine export {variant}", start)
+            filled = pyimgsize_json("inspect", f"docker:{remote}", env=env)
+            start = time.monotonic()
+            self._reports[(variant, "containerd-docker-cached")] = pyimgsize_json(
+                "inspect", f"docker:{remote}", env=env
+            )
+            self._timed(f"inspect containerd-store engine from the layer cache {variant}", start)
+            assert filled == self._reports[(variant, "containerd-docker-cached")]
             try:
                 with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
                     archive = Path(tmp) / f"{variant}.tar"

@@ -346,6 +346,21 @@ def test_containerd_store_engine_agrees(
     assert got["image"]["compressed_bytes"] == registry["image"]["compressed_bytes"]
 
 
+@pytest.mark.parametrize("variant", TRANSPORT_VARIANTS)
+def test_containerd_store_content_read_in_place_is_its_export(
+    e2e: E2E, e2e_registry: str, dockerd26: str, variant: str
+) -> None:
+    """dockerd 26 (containerd image store, run as root here): the image read from the engine's
+    content store in place, fresh and through the per-layer cache, is what its export gives."""
+    direct = copy.deepcopy(e2e.containerd_report(variant, "docker", e2e_registry, dockerd26))
+    export = copy.deepcopy(e2e.containerd_report(variant, "docker-export", e2e_registry, dockerd26))
+    cached = e2e.containerd_report(variant, "docker-cached", e2e_registry, dockerd26)
+    assert cached == direct, f"{variant}: the cached report is not the fresh one"
+    assert direct["image"].pop("read_via") == "content-store"
+    assert export["image"].pop("read_via") == "export"
+    assert direct == export
+
+
 # --- the scenarios' own facts, so the images keep testing what they claim -------------------
 
 
