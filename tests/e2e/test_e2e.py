@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .harness import E2E, SOURCES, Json, e2e_build, pyimgsize_json
+from .harness import E2E, SOURCES, Json, e2e_build, pyimgsize_json, untagged
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 
@@ -352,9 +352,9 @@ def test_containerd_store_content_read_in_place_is_its_export(
 ) -> None:
     """dockerd 26 (containerd image store, run as root here): the image read from the engine's
     content store in place, fresh and through the per-layer cache, is what its export gives."""
-    direct = copy.deepcopy(e2e.containerd_report(variant, "docker", e2e_registry, dockerd26))
-    export = copy.deepcopy(e2e.containerd_report(variant, "docker-export", e2e_registry, dockerd26))
-    cached = e2e.containerd_report(variant, "docker-cached", e2e_registry, dockerd26)
+    direct = untagged(e2e.containerd_report(variant, "docker", e2e_registry, dockerd26))
+    export = untagged(e2e.containerd_report(variant, "docker-export", e2e_registry, dockerd26))
+    cached = untagged(e2e.containerd_report(variant, "docker-cached", e2e_registry, dockerd26))
     assert cached == direct, f"{variant}: the cached report is not the fresh one"
     assert direct["image"].pop("read_via") == "content-store"
     assert export["image"].pop("read_via") == "export"
