@@ -268,26 +268,28 @@ class E2E:
             start = time.monotonic()
             _run(["docker", "pull", "-q", remote], what=f"docker pull {remote}", env=env)
             self._timed(f"containerd-store pull {variant}", start)
-            start = time.monotonic()
-            self._reports[(variant, "containerd-docker")] = pyimgsize_json(
-                "inspect", f"docker:{remote}", "--no-cache", env=env
-            )
-            self._timed(f"inspect containerd-store engine {variant}", start)
-            start = time.monotonic()
-            self._reports[(variant, "containerd-docker-export")] = pyimgsize_json(
-                "inspect", f"docker:{remote}", env={**env, "PYIMGSIZE_ENGINE_STORAGE": "0"}
-            )
-            self._timed(f"inspect containerd-store engine export {variant}", start)
-            filled = pyimgsize_json("inspect", f"docker:{remote}", env=env)
-            start = time.monotonic()
-            self._reports[(variant, "containerd-docker-cached")] = pyimgsize_json(
-                "inspect", f"docker:{remote}", env=env
-            )
-            self._timed(f"inspect containerd-store engine from the layer cache {variant}", start)
-            assert untagged(filled) == untagged(
-                self._reports[(variant, "containerd-docker-cached")]
-            )
             try:
+                start = time.monotonic()
+                self._reports[(variant, "containerd-docker")] = pyimgsize_json(
+                    "inspect", f"docker:{remote}", "--no-cache", env=env
+                )
+                self._timed(f"inspect containerd-store engine {variant}", start)
+                start = time.monotonic()
+                self._reports[(variant, "containerd-docker-export")] = pyimgsize_json(
+                    "inspect", f"docker:{remote}", env={**env, "PYIMGSIZE_ENGINE_STORAGE": "0"}
+                )
+                self._timed(f"inspect containerd-store engine export {variant}", start)
+                filled = pyimgsize_json("inspect", f"docker:{remote}", env=env)
+                start = time.monotonic()
+                self._reports[(variant, "containerd-docker-cached")] = pyimgsize_json(
+                    "inspect", f"docker:{remote}", env=env
+                )
+                self._timed(
+                    f"inspect containerd-store engine from the layer cache {variant}", start
+                )
+                assert untagged(filled) == untagged(
+                    self._reports[(variant, "containerd-docker-cached")]
+                )
                 with tempfile.TemporaryDirectory(prefix="pyimgsize-e2e-") as tmp:
                     archive = Path(tmp) / f"{variant}.tar"
                     _run(
