@@ -160,10 +160,10 @@ def containerd_roots(docker_root: str | None) -> list[Path]:
 # --- the store ----------------------------------------------------------------------------------
 
 
-def _sha256(fd: int, size: int, out: list[str]) -> None:
+def _sha256(fd: int, size: int, out: list[str], stop: threading.Event) -> None:
     h = hashlib.sha256()
     offset = 0
-    while offset < size:
+    while offset < size and not stop.is_set():
         block = os.pread(fd, min(_HASH_BLOCK, size - offset), offset)
         if not block:
             break
@@ -231,13 +231,17 @@ class ContentStore(DirStore):
             # decompressed digest checked against the diff_id by the caller.
             hashed: list[str] = []
             hasher: threading.Thread | None = None
+            stop = threading.Event()
             if sniff(os.pread(fd, 512, 0)) == "tar":
                 hasher = threading.Thread(
-                    target=_sha256, args=(fd, size, hashed), name="pyimgsize-hash", daemon=True
+                    target=_sha256, args=(fd, size, hashed, stop), name="pyimgsize-hash"
                 )
                 hasher.start()
             try:
                 data = self._read(fd, size, what, progress)
+            except BaseException:
+                stop.set()  # a failed read (or Ctrl-C) does not wait for the hash
+                raise
             finally:
                 if hasher is not None:
                     hasher.join()
