@@ -275,3 +275,19 @@ def test_unknown_created_by_and_partly_known_compressed_sizes() -> None:
         first = next(line for line in block.splitlines() if line.lstrip("| ").startswith("0 "))
         assert "ADD" not in first
         assert first.rstrip(" |").endswith("-"), "an unknown compressed size is a dash"
+
+
+@pytest.mark.parametrize(
+    ("read_via", "words"),
+    [
+        ("export", "docker (read from its image export)"),
+        ("layer-storage", "docker (read from its layer storage in place)"),
+        ("content-store", "docker (read from its containerd content store in place)"),
+    ],
+)
+def test_the_source_line_says_how_an_engine_image_was_read(read_via: str, words: str) -> None:
+    report = python_report()
+    image = report.image.model_copy(update={"source": "docker", "read_via": read_via})
+    report = report.model_copy(update={"image": image})
+    assert words in render_inspect_table(report)
+    assert words in render_inspect_markdown(report)
