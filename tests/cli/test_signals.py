@@ -109,13 +109,16 @@ def test_signal_during_an_archive_read(
 
 BIG_DOCKERFILE = """\
 FROM {base}
-RUN dd if=/dev/zero of=/big bs=1048576 count=256 2>/dev/null && echo done
+RUN dd if=/dev/urandom of=/big bs=1048576 count=256 2>/dev/null && echo done
 """
+# random bytes, not zeros: the containerd image store keeps the layer gzipped, and 256 MB of
+# zeros (a 250 kB blob) is exported and inflated before the signal comes
 
 
 @pytest.fixture(scope="module")
 def big_image(engine: Any, busybox_base: str) -> str:
-    """A 256 MB image in the engine: its export takes long enough to be interrupted."""
+    """A 256 MB image in the engine: its export takes long enough to be interrupted (also from
+    the containerd image store, which exports the layer as the gzip blob it keeps)."""
     from conftest import build_image, unique_tag
 
     return build_image(engine, BIG_DOCKERFILE.format(base=busybox_base), {}, unique_tag("big"))

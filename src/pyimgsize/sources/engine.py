@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +149,7 @@ class EngineSource:
         from docker.errors import APIError, DockerException, NotFound
 
         client = client_from_env(self.name)
-        feed: Generator[bytes, None, None] | None = None
+        feed: _Prefetched | None = None
         responses: list[Any] = []
         try:
             api = client.api
@@ -173,7 +173,7 @@ class EngineSource:
                 direct = self._from_storage(api, info, tags, wants, progress)
                 if direct is not None:
                     return direct
-                feed = _prefetched(_translated(_export(api, image_id, responses), self.name))
+                feed = _Prefetched(_translated(_export(api, image_id, responses), self.name))
                 store = StreamTarStore(
                     IterStream(feed), f"engine export of {self.name}", wants, progress
                 )
@@ -292,51 +292,71 @@ def _export(api: Any, image_id: str, responses: list[Any]) -> Iterator[bytes]:
             yield block
 
 
-def _prefetched(chunks: Iterator[bytes], depth: int = 16) -> Generator[bytes, None, None]:
-    """Read the export on a thread, up to `depth` chunks ahead, so the engine keeps streaming
-    while this thread parses headers (socket reads release the GIL)."""
-    q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class _Prefetched:
+    """The export, read on a thread up to `depth` chunks ahead, so the engine keeps streaming
+    while the parser works (socket reads release the GIL).
 
-    def hand(item: bytes | BaseException | None) -> bool:
+    An iterator, not a generator: the chunks may be taken by another thread (a gzip layer's
+    inflating thread reads the export through the tar stream) while the reading thread stops
+    the run, and `close` must then stop everything instead of failing with "generator already
+    executing"."""
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 16) -> None:
+        self._q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(
+            target=self._pump, args=(chunks,), name="pyimgsize-export", daemon=True
+        )
+        self._thread.start()
+
+    def _hand(self, item: bytes | BaseException | None) -> bool:
         """Queue `item` unless the consumer has stopped; never blocks for good."""
-        while not stop.is_set():
+        while not self._stop.is_set():
             try:
-                q.put(item, timeout=0.2)
+                self._q.put(item, timeout=0.2)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def pump() -> None:
+    def _pump(self, chunks: Iterator[bytes]) -> None:
         try:
             for chunk in chunks:
-                if not hand(chunk):
+                if not self._hand(chunk):
                     return
-            hand(None)
+            self._hand(None)
         except BaseException as exc:  # handed to the consumer, raised there
-            hand(exc)
+            self._hand(exc)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # a generator's `with response:` closes the HTTP response
 
-    thread = threading.Thread(target=pump, name="pyimgsize-export", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
+    def __iter__(self) -> _Prefetched:
+        return self
+
+    def __next__(self) -> bytes:
+        while not self._done and not self._stop.is_set():
+            try:
+                item = self._q.get(timeout=0.2)
+            except queue.Empty:
+                continue
             if item is None:
-                return
-            if isinstance(item, BaseException):
+                self._done = True
+            elif isinstance(item, BaseException):
+                self._done = True
                 raise item
-            yield item
-    finally:
-        stop.set()
+            else:
+                return item
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
         # While the export streams, the thread sees `stop` within 0.2 s. While the engine is
         # still preparing the export (silent for seconds), it waits for the response headers,
         # out of reach; it ends (closing the response) once they come, or with the process.
-        thread.join(timeout=1)
+        self._thread.join(timeout=1)
 
 
 def _translated(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
