@@ -206,10 +206,10 @@ def start_registry(
     raise RuntimeError(f"docker-registry did not listen on {registry.host}: {log.read_text()}")
 
 
-def registry_has(remote: str, config_digest: str) -> bool:
-    """A plain-HTTP registry already holds `HOST/REPOSITORY:TAG` as the image whose config is
-    `config_digest` (storage outlives sessions, and a tag pushed by another engine's build of
-    the same recipe names another image: then it is pushed again)."""
+def registry_has(remote: str, config_digest: str | None = None) -> bool:
+    """A plain-HTTP registry already holds `HOST/REPOSITORY:TAG` (storage outlives sessions),
+    as the image whose config is `config_digest` when given (a tag another engine's build of
+    the same recipe pushed names another image: then it is pushed again)."""
     host, _, rest = remote.partition("/")
     repository, _, tag = rest.rpartition(":")
     request = urllib.request.Request(
@@ -224,7 +224,7 @@ def registry_has(remote: str, config_digest: str) -> bool:
             manifest = json.loads(response.read())
     except urllib.error.HTTPError:
         return False
-    return bool(manifest.get("config", {}).get("digest") == config_digest)
+    return config_digest is None or manifest.get("config", {}).get("digest") == config_digest
 
 
 def htpasswd_file(path: Path, user: str, password: str) -> Path:
