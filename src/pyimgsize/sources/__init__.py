@@ -12,16 +12,16 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from pyimgsize.errors import UsageError
 from pyimgsize.sources.base import ImageSource, LoadedImage, LoadedLayer
-from pyimgsize.sources.engine import EngineSource
 from pyimgsize.sources.files import FileSource
-from pyimgsize.sources.registry import RegistrySource
 
 if TYPE_CHECKING:
     from pyimgsize.layers.cache import LayerCache
+    from pyimgsize.sources.engine import EngineSource
+    from pyimgsize.sources.registry import RegistrySource
 
 __all__ = [
     "EngineSource",
@@ -34,6 +34,20 @@ __all__ = [
     "open_source",
     "parse_ref",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine and registry sources import the docker SDK and an HTTP stack: only a run that
+    # reads through them pays for that (an archive inspect starts faster).
+    if name == "EngineSource":
+        from pyimgsize.sources.engine import EngineSource
+
+        return EngineSource
+    if name == "RegistrySource":
+        from pyimgsize.sources.registry import RegistrySource
+
+        return RegistrySource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SourceKindOption(StrEnum):
@@ -118,6 +132,8 @@ def open_source(
         case SourceKindOption.DOCKER:
             if image is not None:
                 raise UsageError("--image selects from an archive or layout, not from the engine")
+            from pyimgsize.sources.engine import EngineSource
+
             return EngineSource(ref=ref, name=rest, pull=pull, platform=platform, cache=cache)
         case SourceKindOption.DOCKER_ARCHIVE:
             return FileSource(ref, Path(rest), "docker-archive", image, platform, cache)
@@ -126,6 +142,8 @@ def open_source(
         case SourceKindOption.REGISTRY:
             if image is not None:
                 raise UsageError("--image selects from an archive or layout, not from a registry")
+            from pyimgsize.sources.registry import RegistrySource
+
             return RegistrySource(
                 ref=ref,
                 name=rest,
