@@ -67,7 +67,7 @@ class BytecodeAnalyzer:
         orphan = BytecodeBucket()
         missing = BytecodeBucket()
         foreign_example = orphan_example = missing_example = None
-        for _key, (inode, path) in ctx.bytecode_inodes.items():
+        for inode, path in ctx.bytecode_inodes.items():
             tag = pycs.tag[path]
             if tag is not None and tags and tag not in tags:
                 foreign.files += 1

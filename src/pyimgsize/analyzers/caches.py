@@ -150,7 +150,7 @@ def _exclusive_bytes(found: FoundCache, inodes: InodeSet, index: FileIndex) -> i
     """Bytes of the inodes with no link outside the cache: what deleting it would save."""
     prefix = f"{found.path}/"
     exclusive = 0
-    for _key, (inode, path) in inodes.items():
+    for inode, path in inodes.items():
         links = index.paths_of(inode, path)
         if found.kind == "wheel":
             inside = all(link == found.path for link in links)

@@ -15,7 +15,7 @@ import re
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.fs.index import FileIndex, InodeSet
-from pyimgsize.fs.merge import Dir, MergedFS
+from pyimgsize.fs.merge import Dir, Inode, MergedFS
 from pyimgsize.paths import normalize
 from pyimgsize.report import Categories, SitePackages
 
@@ -82,7 +82,9 @@ class SitePackagesAnalyzer:
     def run(self, ctx: Context) -> None:
         index = ctx.index
         # every owned path is one of a distribution's: their inodes are the owned ones
-        owned: set[int] = set().union(*(d.keys() for d in ctx.distribution_inodes))
+        owned: set[Inode] = set()
+        for d in ctx.distribution_inodes:
+            owned.update(d.inodes)
         pythonpath = {s for s in ctx.sites if s.rpartition("/")[2] not in SITE_NAMES}
         site_inodes: list[InodeSet] = []
         for site in ctx.sites:

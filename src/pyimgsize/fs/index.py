@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Collection, ItemsView, Iterable, Iterator, KeysView
+from collections.abc import Collection, Iterable, Iterator
 
 from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Node, Symlink
 from pyimgsize.layers.content import MetadataFile
-from pyimgsize.paths import BYTECODE_SUFFIXES, cached_category, normalize, pyc_names
+from pyimgsize.paths import BYTECODE_SUFFIXES, category, normalize, pyc_names
 
 DPKG_INFO = "var/lib/dpkg/info"
 DPKG_LISTS = MetadataFile("*.list", within=DPKG_INFO)
@@ -178,6 +178,11 @@ class PycIndex:
         return sorted(self.paths)
 
 
+CATEGORIES = ("metadata", "bytecode", "source", "native", "data")
+"""The file categories (design.md §3); an `InodeSet` keeps each file's as its position here."""
+_CODE = {name: code for code, name in enumerate(CATEGORIES)}
+
+
 class InodeSet:
     """Files counted once per inode, each inode with the first of its paths (in sorted order)
     that was given: the path that decides its category.
@@ -185,78 +190,113 @@ class InodeSet:
     Every scope of the report (a site-packages directory, a distribution, a cache, the Python
     union, all bytecode) is one `InodeSet`, so that a file and its hardlinks count once in each
     (design.md §2) and each scope counts its bytes by category and layer the same way.
+
+    Kept as parallel arrays (the inodes, their paths, their category codes), in order: a file
+    with one visible path is its own inode, so only hard-linked inodes need a seen-set while
+    the set is built, and the category of a path is computed once, when it enters a set built
+    from paths (a union takes the codes of its parts).
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_cats", "_inodes", "_paths")
 
     def __init__(self) -> None:
-        self._items: dict[InodeKey, tuple[Inode, str]] = {}
+        self._inodes: list[Inode] = []
+        self._paths: list[str] = []
+        self._cats = bytearray()
 
     @classmethod
     def of(cls, paths: Iterable[str], index: FileIndex) -> InodeSet:
         """The inodes of these visible regular files."""
         out = cls()
-        items = out._items
+        inodes, out_paths, cats = out._inodes, out._paths, out._cats
         files = index.files
+        linked: set[Inode] = set()  # the hard-linked inodes seen so far
+        previous = None
         for p in sorted(paths):
+            if p == previous:
+                continue
+            previous = p
             inode = files[p].inode
-            items.setdefault(id(inode), (inode, p))
+            if inode.links != 1:
+                if inode in linked:
+                    continue
+                linked.add(inode)
+            inodes.append(inode)
+            out_paths.append(p)
+            cats.append(_CODE[category(p)])
         return out
 
     @classmethod
     def union(cls, sets: Iterable[InodeSet]) -> InodeSet:
         """All their inodes; an inode keeps its path from the first set that has it."""
         out = cls()
-        items = out._items
+        inodes, out_paths, cats = out._inodes, out._paths, out._cats
+        seen: set[Inode] = set()
         for s in sets:
-            for key, item in s._items.items():
-                items.setdefault(key, item)
+            for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
+                if inode in seen:
+                    continue
+                seen.add(inode)
+                inodes.append(inode)
+                out_paths.append(path)
+                cats.append(cat)
         return out
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._inodes)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
+    def __contains__(self, inode: object) -> bool:
+        return any(i is inode for i in self._inodes)
 
-    def items(self) -> ItemsView[InodeKey, tuple[Inode, str]]:
-        return self._items.items()
+    def items(self) -> Iterator[tuple[Inode, str]]:
+        """Each inode with its path, in order."""
+        return zip(self._inodes, self._paths, strict=True)
 
-    def keys(self) -> KeysView[InodeKey]:
-        return self._items.keys()
+    @property
+    def inodes(self) -> list[Inode]:
+        return self._inodes
 
     @property
     def bytes(self) -> int:
-        return sum([inode.size for inode, _path in self._items.values()])
+        return sum([inode.size for inode in self._inodes])
 
-    def bytes_outside(self, keys: Collection[InodeKey]) -> int:
-        """Bytes of the inodes not in `keys`."""
-        return sum([inode.size for key, (inode, _p) in self._items.items() if key not in keys])
+    def bytes_outside(self, inodes: Collection[Inode]) -> int:
+        """Bytes of the inodes not in `inodes`."""
+        return sum([inode.size for inode in self._inodes if inode not in inodes])
 
     def by_category(self) -> Counter[str]:
-        cats: Counter[str] = Counter()
-        for inode, path in self._items.values():
-            cats[cached_category(path)] += inode.size
-        return cats
+        sizes = [0] * len(CATEGORIES)
+        for inode, cat in zip(self._inodes, self._cats, strict=True):
+            sizes[cat] += inode.size
+        return _counter(sizes, self._cats)
 
     def by_layer(self) -> dict[int, Counter[str]]:
         """Bytes by the layer that stored them, then by category (every storing layer is a
         key, even one that stored only empty files)."""
-        layers: dict[int, Counter[str]] = defaultdict(Counter)
-        for inode, path in self._items.values():
-            layers[inode.layer][cached_category(path)] += inode.size
-        return dict(layers)
+        return self.by_category_and_layer()[1]
 
     def by_category_and_layer(self) -> tuple[Counter[str], dict[int, Counter[str]]]:
         """`by_category()` and `by_layer()` in one pass."""
-        cats: Counter[str] = Counter()
-        layers: dict[int, Counter[str]] = {}
-        for inode, path in self._items.values():
-            cat = cached_category(path)
+        sizes = [0] * len(CATEGORIES)
+        layers: dict[int, list[int]] = {}
+        present: dict[int, bytearray] = {}
+        for inode, cat in zip(self._inodes, self._cats, strict=True):
             size = inode.size
-            cats[cat] += size
-            per_layer = layers.get(inode.layer)
+            sizes[cat] += size
+            layer = inode.layer
+            per_layer = layers.get(layer)
             if per_layer is None:
-                per_layer = layers[inode.layer] = Counter()
+                per_layer = layers[layer] = [0] * len(CATEGORIES)
+                present[layer] = bytearray(len(CATEGORIES))
             per_layer[cat] += size
-        return cats, layers
+            present[layer][cat] = 1
+        return _counter(sizes, self._cats), {
+            layer: _counter(per_layer, [c for c, f in enumerate(present[layer]) if f])
+            for layer, per_layer in layers.items()
+        }
+
+
+def _counter(sizes: list[int], present: Iterable[int]) -> Counter[str]:
+    """Bytes by category name, with a key for every category code in `present` (even at 0
+    bytes, as counting file by file gives)."""
+    return Counter({CATEGORIES[c]: sizes[c] for c in sorted(set(present))})
