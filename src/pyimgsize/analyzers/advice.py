@@ -127,7 +127,7 @@ class _View:
 class _Advisor:
     def __init__(self, ctx: Context) -> None:
         self.x = _View(ctx)
-        self.claimed: set[int] = set()
+        self.claimed: set[Inode] = set()
         self.out: list[Suggestion] = []
         self.writer = [written_by(c, i) for i, c in enumerate(self.x.created_by)]
         self.dead: list[Inode] = [
@@ -136,18 +136,14 @@ class _Advisor:
             for inode in stored
             if inode.links == 0 and inode.dead_path is not None and inode.size > 0
         ]
-        self.owner: dict[str, Distribution] = {}
-        for d in self.x.dists:
-            for p in d.paths:
-                self.owner.setdefault(p, d)
+        self.owner: dict[str, Distribution] = ctx.owner
 
     # --- helpers --------------------------------------------------------------------------
 
     def _take(self, inode: Inode) -> bool:
-        key = id(inode)
-        if key in self.claimed or inode.size == 0:
+        if inode in self.claimed or inode.size == 0:
             return False
-        self.claimed.add(key)
+        self.claimed.add(inode)
         return True
 
     def _emit(
@@ -272,7 +268,7 @@ class _Advisor:
                 now is not None
                 and now.inode.size == inode.size
                 and now.inode.layer > inode.layer
-                and id(now.inode) not in self.claimed
+                and now.inode not in self.claimed
             ):
                 # the later copy is what the fix (ownership/mode in the same layer) drops
                 if not self._take(inode):

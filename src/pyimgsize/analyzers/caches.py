@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 
 from pyimgsize.analyzers.context import Context, FoundCache
 from pyimgsize.fs.index import DPKG_LISTS, FileIndex, InodeSet
@@ -71,7 +71,7 @@ def find_caches(
     fs: MergedFS,
     index: FileIndex,
     env: Mapping[str, str],
-    owners: Mapping[str, int],
+    owned: Container[str],
 ) -> list[FoundCache]:
     candidates: dict[str, CacheKind] = {}
     for d in index.dirs:
@@ -108,7 +108,7 @@ def find_caches(
             continue
         if "/ensurepip/_bundled/" in f"/{path}":
             continue
-        if owners.get(path):
+        if path in owned:
             continue
         if path in index.dpkg.owner:
             continue
@@ -162,12 +162,12 @@ def _exclusive_bytes(found: FoundCache, inodes: InodeSet, index: FileIndex) -> i
 
 
 class CachesAnalyzer:
-    """Reads `owners`; sets `caches`, `cache_inodes` and `dead_cache_prefixes`."""
+    """Reads `owner`; sets `caches`, `cache_inodes` and `dead_cache_prefixes`."""
 
     metadata = (DPKG_LISTS,)  # a wheel that an OS package lists is not a stray wheel
 
     def run(self, ctx: Context) -> None:
-        found = find_caches(ctx.fs, ctx.index, ctx.env, ctx.owners)
+        found = find_caches(ctx.fs, ctx.index, ctx.env, ctx.owner)
         ctx.cache_files = found
         sets: list[InodeSet] = []
         for c in found:

@@ -50,8 +50,8 @@ class Context:
 
     # DistributionsAnalyzer
     distributions: list[Distribution] = field(default_factory=list)
-    owners: dict[str, int] = field(default_factory=dict)
-    """Path -> how many distributions own it."""
+    owner: dict[str, Distribution] = field(default_factory=dict)
+    """Owned path -> the first distribution (in `distributions` order) that owns it."""
     distribution_inodes: list[InodeSet] = field(default_factory=list)
     """One per distribution, in `distributions` order."""
     packages: list[Package] = field(default_factory=list)

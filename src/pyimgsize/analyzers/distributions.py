@@ -10,8 +10,6 @@ lists it, pip lists it with no size). RECORD decides ownership, the final view d
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import FORMATS, Distribution, Ownership, listed_by_dpkg
 from pyimgsize.analyzers.ownership import dpkg as dpkg_format
@@ -137,17 +135,20 @@ def _own_listed(dist: Distribution, listed: list[str], index: FileIndex) -> None
 
 
 class DistributionsAnalyzer:
-    """Sets `distributions`, `owners`, `distribution_inodes` and `packages`."""
+    """Sets `distributions`, `owner`, `distribution_inodes` and `packages`."""
 
     metadata = (*(m for f in FORMATS for m in f.metadata), *dpkg_format.metadata)
 
     def run(self, ctx: Context) -> None:
         dists = read_distributions(ctx)
-        owners: dict[str, int] = defaultdict(int)
+        owner: dict[str, Distribution] = {}
+        shared_paths: set[str] = set()
         for d in dists:
             for p in d.paths:
-                owners[p] += 1
-        shared = sorted(p for p, n in owners.items() if n > 1)
+                # a distribution's paths are a set: one owned already is another's too
+                if owner.setdefault(p, d) is not d:
+                    shared_paths.add(p)
+        shared = sorted(shared_paths)
         if shared:
             ctx.problems.append(
                 Finding(
@@ -158,7 +159,7 @@ class DistributionsAnalyzer:
                 )
             )
         ctx.distributions = dists
-        ctx.owners = dict(owners)
+        ctx.owner = owner
         ctx.distribution_inodes = [InodeSet.of(d.paths, ctx.index) for d in dists]
         ctx.packages = [
             _package(d, inodes) for d, inodes in zip(dists, ctx.distribution_inodes, strict=True)

@@ -74,7 +74,7 @@ def _site_kind(site: str, index: FileIndex, pythonpath: set[str]) -> str:
 
 
 class SitePackagesAnalyzer:
-    """Reads `sites`, `owners`, `distribution_inodes`; sets `site_files`, `site_packages` and
+    """Reads `sites`, `distribution_inodes`; sets `site_files`, `site_packages` and
     `python` (the union of the site-packages directories and the distributions' files)."""
 
     metadata = ()
