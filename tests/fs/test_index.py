@@ -81,7 +81,9 @@ def test_inode_set_counts_each_inode_once_by_category_and_layer() -> None:
     }
     so = index.files[f"{SITE}/pkg/c.so"].inode
     assert so in inodes
-    assert inodes.bytes_outside({so}) == 120 + 81 + 30
+    # b.so is gone: c.so is the one visible path of its inode, reached by that path
+    assert inodes.bytes_outside({f"{SITE}/pkg/c.so"}, set()) == 120 + 81 + 30
+    assert inodes.bytes_outside({f"{SITE}/pkg/a.py"}, set()) == 81 + 1000 + 30
 
 
 def test_inode_set_keeps_the_first_sorted_path_and_the_first_sets_path() -> None:
@@ -89,6 +91,10 @@ def test_inode_set_keeps_the_first_sorted_path_and_the_first_sets_path() -> None
     both = InodeSet.of(["b/lib.so", "a/lib.txt"], index)
     assert [path for _inode, path in both.items()] == ["a/lib.txt"]
     assert both.by_category() == {"data": 10}  # the category of the first path decides
+    # a hard-linked inode is reached through the hard-linked inodes of the paths given
+    lib = index.files["b/lib.so"].inode
+    assert both.bytes_outside({"b/lib.so"}, set()) == 10
+    assert both.bytes_outside({"b/lib.so"}, {lib}) == 0
     union = InodeSet.union([InodeSet.of(["b/lib.so"], index), both])
     assert [path for _inode, path in union.items()] == ["b/lib.so"]
     assert union.bytes == 10

@@ -106,6 +106,15 @@ class _Claim:
         self.layers[layer] += size
         self.files += 1
         self.evidence.append((size, path, layer))
+        if len(self.evidence) >= 8 * EVIDENCE_CAP:
+            # only the largest are named: a claim of a million files keeps a few (a stable
+            # sort keeps equal ones in the order added, so pruning early changes nothing)
+            self.evidence = _top_evidence(self.evidence)
+
+
+def _top_evidence(evidence: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+    """The `EVIDENCE_CAP` largest, by bytes then path (in the order added when both tie)."""
+    return sorted(evidence, key=lambda e: (-e[0], e[1]))[:EVIDENCE_CAP]
 
 
 class _View:
@@ -160,7 +169,7 @@ class _Advisor:
         if total <= 0:
             return
         writers = {self.writer[i] for i in claim.layers}
-        evidence = sorted(claim.evidence, key=lambda e: (-e[0], e[1]))[:EVIDENCE_CAP]
+        evidence = _top_evidence(claim.evidence)
         base = kind if isinstance(kind, Fix) else Fix(kind=kind, installer=installer)
         fix = base.model_copy(
             update={

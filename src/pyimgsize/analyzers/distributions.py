@@ -29,6 +29,7 @@ def _name_from_dir(dirname: str) -> tuple[str, str | None]:
 def read_distributions(ctx: Context) -> list[Distribution]:
     """Every distribution of every site-packages directory, with the files it owns."""
     fs, index, problems = ctx.fs, ctx.index, ctx.problems
+    canonical = index.canonical_paths()  # owned paths kept as the index's strings
     dists: list[Distribution] = []
     for site in ctx.sites:
         node = fs.lookup(site)
@@ -73,7 +74,7 @@ def read_distributions(ctx: Context) -> list[Distribution]:
                 dist.paths.update(index.files_below(meta_path))
             elif meta_path in index.files:
                 dist.paths.add(meta_path)
-            _own_listed(dist, listed or [], index)
+            _own_listed(dist, listed or [], index, canonical)
             if listing.climbing:
                 problems.append(
                     Finding(
@@ -101,14 +102,16 @@ def read_distributions(ctx: Context) -> list[Distribution]:
     return dists
 
 
-def _own_listed(dist: Distribution, listed: list[str], index: FileIndex) -> None:
+def _own_listed(
+    dist: Distribution, listed: list[str], index: FileIndex, canonical: dict[str, str]
+) -> None:
     """Add the listed files that are visible regular files, and the bytecode of listed `.py`
-    files; count the listed files that are gone."""
+    files; count the listed files that are gone. `canonical` is `index.canonical_paths()`."""
     pycs = index.pycs.by_source
     files = index.files
     paths = dist.paths
     # most rows name a visible file by its real path: those in bulk, the rest one by one
-    found = [path for path in listed if path in files]
+    found = [path for path in map(canonical.get, listed) if path is not None]
     paths.update(found)
     for source in [path for path in found if path.endswith(".py")]:
         compiled = pycs.get(source)

@@ -74,17 +74,17 @@ def _site_kind(site: str, index: FileIndex, pythonpath: set[str]) -> str:
 
 
 class SitePackagesAnalyzer:
-    """Reads `sites`, `distribution_inodes`; sets `site_files`, `site_packages` and
+    """Reads `sites`, `owner`, `distribution_inodes`; sets `site_files`, `site_packages` and
     `python` (the union of the site-packages directories and the distributions' files)."""
 
     metadata = ()
 
     def run(self, ctx: Context) -> None:
         index = ctx.index
-        # every owned path is one of a distribution's: their inodes are the owned ones
-        owned: set[Inode] = set()
-        for d in ctx.distribution_inodes:
-            owned.update(d.inodes)
+        # every owned path is one of a distribution's: of its inodes, the hard-linked ones
+        owned_linked: set[Inode] = {
+            inode for d in ctx.distribution_inodes for inode in d.inodes if inode.links != 1
+        }
         pythonpath = {s for s in ctx.sites if s.rpartition("/")[2] not in SITE_NAMES}
         site_inodes: list[InodeSet] = []
         for site in ctx.sites:
@@ -97,7 +97,7 @@ class SitePackagesAnalyzer:
                 SitePackages(
                     path=f"/{site}",
                     bytes=cats.total(),
-                    unowned_bytes=inodes.bytes_outside(owned),
+                    unowned_bytes=inodes.bytes_outside(ctx.owner, owned_linked),
                     categories=Categories(**cats),
                     kind=_site_kind(site, index, pythonpath),
                     files=len(inodes),

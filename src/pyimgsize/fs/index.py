@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 
 from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Node, Symlink
 from pyimgsize.layers.content import MetadataFile
@@ -95,6 +95,12 @@ class FileIndex:
         span = self._spans.get(top)
         return [] if span is None else self._order[span[0] : span[1]]
 
+    def canonical_paths(self) -> dict[str, str]:
+        """Each visible regular file's path -> the index's own string of it, made on each call
+        for a caller that keeps paths read from elsewhere (a RECORD row) and drops it when done:
+        equal paths then share one string instead of one per list that names them."""
+        return {p: p for p in self.files}
+
     def data(self, path: str) -> bytes | None:
         """The kept contents of the visible file at `path` (a declared metadata file)."""
         f = self.files.get(path)
@@ -155,7 +161,10 @@ class DpkgIndex:
 
 class PycIndex:
     """The visible bytecode files, each with its interpreter tag and its source (PEP 3147
-    names, read once per file), and source path -> the bytecode files compiled from it."""
+    names, read once per file), and source path -> the bytecode files compiled from it.
+
+    Lean at a million files: a tag is one string per interpreter, a source that is a visible
+    file is the index's own string, and each source's bytecode files are a tuple."""
 
     def __init__(self, index: FileIndex) -> None:
         self.paths: list[str] = [p for p in index.files if p.endswith(BYTECODE_SUFFIXES)]
@@ -164,13 +173,16 @@ class PycIndex:
         """Bytecode path -> `pyc_tag`."""
         self.source: dict[str, str | None] = {}
         """Bytecode path -> `pyc_source`."""
-        self.by_source: dict[str, list[str]] = defaultdict(list)
+        self.by_source: dict[str, tuple[str, ...]] = {}
+        tags: dict[str, str] = {}
+        sources = {p: p for p in index.files if p.endswith(".py")}
         for path in self.paths:
             src, tag = pyc_names(path)
-            self.tag[path] = tag
-            self.source[path] = src
+            self.tag[path] = tag if tag is None else tags.setdefault(tag, tag)
             if src is not None:
-                self.by_source[src].append(path)
+                src = sources.get(src, src)
+                self.by_source[src] = (*self.by_source.get(src, ()), path)
+            self.source[path] = src
 
     @functools.cached_property
     def sorted_paths(self) -> list[str]:
@@ -260,9 +272,17 @@ class InodeSet:
     def bytes(self) -> int:
         return sum([inode.size for inode in self._inodes])
 
-    def bytes_outside(self, inodes: Collection[Inode]) -> int:
-        """Bytes of the inodes not in `inodes`."""
-        return sum([inode.size for inode in self._inodes if inode not in inodes])
+    def bytes_outside(self, paths: Container[str], linked: Container[Inode]) -> int:
+        """Bytes of the inodes that no path of `paths` reaches, given `linked`: the
+        hard-linked inodes those paths reach. A file with one visible path is reached when
+        that path is in `paths` (no set of a million inodes is needed for that)."""
+        return sum(
+            [
+                inode.size
+                for inode, path in zip(self._inodes, self._paths, strict=True)
+                if (path not in paths if inode.links == 1 else inode not in linked)
+            ]
+        )
 
     def by_category(self) -> Counter[str]:
         sizes = [0] * len(CATEGORIES)
