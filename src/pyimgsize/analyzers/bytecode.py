@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pyimgsize.analyzers.context import Context
 from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex, InodeSet
-from pyimgsize.paths import BYTECODE_SUFFIXES
+from pyimgsize.paths import BYTECODE_SUFFIXES, pyc_names
 from pyimgsize.report import BytecodeBucket, BytecodeHealth
 
 _STDLIB_DIR = re.compile(r"(^|/)lib/python(3\.\d+)t?$")
@@ -68,17 +68,20 @@ class BytecodeAnalyzer:
         missing = BytecodeBucket()
         foreign_example = orphan_example = missing_example = None
         for inode, path in ctx.bytecode_inodes.items():
-            tag = pycs.tag[path]
+            src, tag = pyc_names(path)  # read again here rather than kept for every pyc
             if tag is not None and tags and tag not in tags:
                 foreign.files += 1
                 foreign.bytes += inode.size
                 foreign_example = foreign_example or path
-            if tag is not None:
-                src = pycs.source[path]
-                if src is not None and src not in index.files and fs.lookup(src) is None:
-                    orphan.files += 1
-                    orphan.bytes += inode.size
-                    orphan_example = orphan_example or path
+            if (
+                tag is not None
+                and src is not None
+                and src not in index.files
+                and fs.lookup(src) is None
+            ):
+                orphan.files += 1
+                orphan.bytes += inode.size
+                orphan_example = orphan_example or path
         for site in ctx.sites:
             files = ctx.site_files[site]
             if not any(p.endswith(BYTECODE_SUFFIXES) for p in files):

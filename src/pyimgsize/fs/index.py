@@ -160,8 +160,8 @@ class DpkgIndex:
 
 
 class PycIndex:
-    """The visible bytecode files, each with its interpreter tag and its source (PEP 3147
-    names, read once per file), and source path -> the bytecode files compiled from it.
+    """The visible bytecode files, each with its interpreter tag (PEP 3147 names, read once
+    per file), and source path -> the bytecode files compiled from it.
 
     Lean at a million files: a tag is one string per interpreter, a source that is a visible
     file is the index's own string, and each source's bytecode files are a tuple."""
@@ -171,8 +171,6 @@ class PycIndex:
         """Every visible `.pyc`/`.pyo`, in walk order."""
         self.tag: dict[str, str | None] = {}
         """Bytecode path -> `pyc_tag`."""
-        self.source: dict[str, str | None] = {}
-        """Bytecode path -> `pyc_source`."""
         self.by_source: dict[str, tuple[str, ...]] = {}
         tags: dict[str, str] = {}
         sources = {p: p for p in index.files if p.endswith(".py")}
@@ -182,7 +180,6 @@ class PycIndex:
             if src is not None:
                 src = sources.get(src, src)
                 self.by_source[src] = (*self.by_source.get(src, ()), path)
-            self.source[path] = src
 
     @functools.cached_property
     def sorted_paths(self) -> list[str]:
