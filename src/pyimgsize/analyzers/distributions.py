@@ -70,11 +70,13 @@ def read_distributions(ctx: Context) -> list[Distribution]:
                 ownership=ownership,
             )
             # the distribution's own metadata directory (or single metadata file)
+            owned: set[str] = set()
             if isinstance(child, Dir):
-                dist.paths.update(index.files_below(meta_path))
+                owned.update(index.files_below(meta_path))
             elif meta_path in index.files:
-                dist.paths.add(meta_path)
-            _own_listed(dist, listed or [], index, canonical)
+                owned.add(meta_path)
+            _own_listed(dist, owned, listed or [], index, canonical)
+            dist.paths = sorted(owned)
             if listing.climbing:
                 problems.append(
                     Finding(
@@ -103,13 +105,17 @@ def read_distributions(ctx: Context) -> list[Distribution]:
 
 
 def _own_listed(
-    dist: Distribution, listed: list[str], index: FileIndex, canonical: dict[str, str]
+    dist: Distribution,
+    paths: set[str],
+    listed: list[str],
+    index: FileIndex,
+    canonical: dict[str, str],
 ) -> None:
-    """Add the listed files that are visible regular files, and the bytecode of listed `.py`
-    files; count the listed files that are gone. `canonical` is `index.canonical_paths()`."""
+    """Add to `paths` the listed files that are visible regular files, and the bytecode of
+    listed `.py` files; count in `dist` the listed files that are gone. `canonical` is
+    `index.canonical_paths()`."""
     pycs = index.pycs.by_source
     files = index.files
-    paths = dist.paths
     # most rows name a visible file by its real path: those in bulk, the rest one by one
     found = [path for path in map(canonical.get, listed) if path is not None]
     paths.update(found)
@@ -148,7 +154,7 @@ class DistributionsAnalyzer:
         shared_paths: set[str] = set()
         for d in dists:
             for p in d.paths:
-                # a distribution's paths are a set: one owned already is another's too
+                # a distribution's paths are distinct: one owned already is another's too
                 if owner.setdefault(p, d) is not d:
                     shared_paths.add(p)
         shared = sorted(shared_paths)

@@ -77,7 +77,9 @@ class Distribution:
     site: str  # real path of the site-packages directory
     metadata_path: str
     ownership: Ownership
-    paths: set[str] = field(default_factory=set)  # owned visible regular files (real paths)
+    paths: list[str] = field(default_factory=list)
+    """Owned visible regular files (real paths), sorted: a list, not a set, as a million of them
+    are kept for the whole analysis."""
     missing: int = 0  # listed files absent from the final view
 
 
