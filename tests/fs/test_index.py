@@ -100,6 +100,39 @@ def test_inode_set_keeps_the_first_sorted_path_and_the_first_sets_path() -> None
     assert union.bytes == 10
 
 
+def test_union_below_trees_is_the_union() -> None:
+    # trees: a site-packages directory, one nested in it, a sibling; hard links inside,
+    # across trees and out of them; distributions owning files inside, outside, twice
+    index = FileIndex(
+        merged(
+            Layer(
+                [
+                    File("s/a.py", 1),
+                    File("s/inner/x.py", 2),
+                    File("s/z.so", 4),
+                    File("t/lib.so", 8),
+                    Hardlink("s/lib-link.so", "t/lib.so"),
+                    Hardlink("bin/lib-out.so", "t/lib.so"),
+                    File("bin/tool", 16),
+                    File("bin/other", 32),
+                    File("u/b.py", 64),
+                ]
+            )
+        )
+    )
+    tops = ["s", "s/inner", "t"]
+    trees = [InodeSet.of(index.files_below(top), index) for top in tops]
+    dists = [
+        InodeSet.of(["s/a.py", "bin/tool", "bin/lib-out.so"], index),
+        InodeSet.of(["bin/tool", "bin/other", "s/inner/x.py", "u/b.py"], index),
+    ]
+    union = InodeSet.union([*trees, *dists])
+    below = InodeSet.union_below(list(zip(tops, trees, strict=True)), dists)
+    assert list(below.items()) == list(union.items())
+    assert below.by_category_and_layer() == union.by_category_and_layer()
+    assert below.bytes == 1 + 2 + 4 + 8 + 16 + 32 + 64
+
+
 def test_paths_of_an_inode_are_its_visible_hardlinks() -> None:
     index = FileIndex(
         merged(

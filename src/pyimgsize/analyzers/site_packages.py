@@ -103,4 +103,6 @@ class SitePackagesAnalyzer:
                     files=len(inodes),
                 )
             )
-        ctx.python = InodeSet.union([*site_inodes, *ctx.distribution_inodes])
+        ctx.python = InodeSet.union_below(
+            list(zip(ctx.sites, site_inodes, strict=True)), ctx.distribution_inodes
+        )

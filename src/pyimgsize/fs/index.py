@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
 
 from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Node, Symlink
 from pyimgsize.layers.content import MetadataFile
@@ -244,6 +244,41 @@ class InodeSet:
         for s in sets:
             for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
                 if inode in seen:
+                    continue
+                seen.add(inode)
+                inodes.append(inode)
+                out_paths.append(path)
+                cats.append(cat)
+        return out
+
+    @classmethod
+    def union_below(
+        cls, trees: Sequence[tuple[str, InodeSet]], others: Iterable[InodeSet]
+    ) -> InodeSet:
+        """`union([*tree sets, *others])` where each tree set is `of(index.files_below(top))`
+        for its directory `top`, sorted by `top`: a file with one visible path is in a tree's
+        set exactly when its path is below that `top`, so only hard-linked inodes and files
+        outside every tree go through a seen-set (not the million files of the trees)."""
+        out = cls()
+        inodes, out_paths, cats = out._inodes, out._paths, out._cats
+        seen: set[Inode] = set()
+        tops: tuple[str, ...] = ()
+        for top, s in trees:
+            prefix = f"{top}/" if top else ""
+            if prefix.startswith(tops):
+                continue  # below an earlier tree (sorted first): its files are all in that set
+            tops = (*tops, prefix)
+            for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
+                if inode.links != 1:
+                    if inode in seen:
+                        continue
+                    seen.add(inode)
+                inodes.append(inode)
+                out_paths.append(path)
+                cats.append(cat)
+        for s in others:
+            for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
+                if (inode.links == 1 and path.startswith(tops)) or inode in seen:
                     continue
                 seen.add(inode)
                 inodes.append(inode)
