@@ -239,16 +239,9 @@ class InodeSet:
     def union(cls, sets: Iterable[InodeSet]) -> InodeSet:
         """All their inodes; an inode keeps its path from the first set that has it."""
         out = cls()
-        inodes, out_paths, cats = out._inodes, out._paths, out._cats
         seen: set[Inode] = set()
         for s in sets:
-            for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
-                if inode in seen:
-                    continue
-                seen.add(inode)
-                inodes.append(inode)
-                out_paths.append(path)
-                cats.append(cat)
+            out._add(s, seen, ())
         return out
 
     @classmethod
@@ -260,31 +253,38 @@ class InodeSet:
         set exactly when its path is below that `top`, so only hard-linked inodes and files
         outside every tree go through a seen-set (not the million files of the trees)."""
         out = cls()
-        inodes, out_paths, cats = out._inodes, out._paths, out._cats
         seen: set[Inode] = set()
         tops: tuple[str, ...] = ()
         for top, s in trees:
             prefix = f"{top}/" if top else ""
             if prefix.startswith(tops):
                 continue  # below an earlier tree (sorted first): its files are all in that set
+            out._add(s, seen, (), single_path_new=True)
             tops = (*tops, prefix)
-            for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
-                if inode.links != 1:
-                    if inode in seen:
-                        continue
-                    seen.add(inode)
-                inodes.append(inode)
-                out_paths.append(path)
-                cats.append(cat)
         for s in others:
-            for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
-                if (inode.links == 1 and path.startswith(tops)) or inode in seen:
+            out._add(s, seen, tops)
+        return out
+
+    def _add(
+        self,
+        s: InodeSet,
+        seen: set[Inode],
+        below: tuple[str, ...],
+        *,
+        single_path_new: bool = False,
+    ) -> None:
+        """Append `s`'s inodes not in `seen` (and add them to it). A file with one visible
+        path whose path is below one of `below` is in already; with `single_path_new`, every
+        such file of `s` is new (and is not added to `seen`)."""
+        inodes, paths, cats = self._inodes, self._paths, self._cats
+        for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
+            if inode.links != 1 or not single_path_new:
+                if (inode.links == 1 and path.startswith(below)) or inode in seen:
                     continue
                 seen.add(inode)
-                inodes.append(inode)
-                out_paths.append(path)
-                cats.append(cat)
-        return out
+            inodes.append(inode)
+            paths.append(path)
+            cats.append(cat)
 
     def __len__(self) -> int:
         return len(self._inodes)
