@@ -187,9 +187,9 @@ class PycIndex:
         return sorted(self.paths)
 
 
-CATEGORIES = ("metadata", "bytecode", "source", "native", "data")
+_CATEGORIES = ("metadata", "bytecode", "source", "native", "data")
 """The file categories (design.md §3); an `InodeSet` keeps each file's as its position here."""
-_CODE = {name: code for code, name in enumerate(CATEGORIES)}
+_CODE = {name: code for code, name in enumerate(_CATEGORIES)}
 
 
 class InodeSet:
@@ -317,7 +317,7 @@ class InodeSet:
         )
 
     def by_category(self) -> Counter[str]:
-        sizes = [0] * len(CATEGORIES)
+        sizes = [0] * len(_CATEGORIES)
         for inode, cat in zip(self._inodes, self._cats, strict=True):
             sizes[cat] += inode.size
         return _counter(sizes, self._cats)
@@ -329,7 +329,7 @@ class InodeSet:
 
     def by_category_and_layer(self) -> tuple[Counter[str], dict[int, Counter[str]]]:
         """`by_category()` and `by_layer()` in one pass."""
-        sizes = [0] * len(CATEGORIES)
+        sizes = [0] * len(_CATEGORIES)
         layers: dict[int, list[int]] = {}
         present: dict[int, bytearray] = {}
         for inode, cat in zip(self._inodes, self._cats, strict=True):
@@ -338,8 +338,8 @@ class InodeSet:
             layer = inode.layer
             per_layer = layers.get(layer)
             if per_layer is None:
-                per_layer = layers[layer] = [0] * len(CATEGORIES)
-                present[layer] = bytearray(len(CATEGORIES))
+                per_layer = layers[layer] = [0] * len(_CATEGORIES)
+                present[layer] = bytearray(len(_CATEGORIES))
             per_layer[cat] += size
             present[layer][cat] = 1
         return _counter(sizes, self._cats), {
@@ -351,4 +351,4 @@ class InodeSet:
 def _counter(sizes: list[int], present: Iterable[int]) -> Counter[str]:
     """Bytes by category name, with a key for every category code in `present` (even at 0
     bytes, as counting file by file gives)."""
-    return Counter({CATEGORIES[c]: sizes[c] for c in sorted(set(present))})
+    return Counter({_CATEGORIES[c]: sizes[c] for c in sorted(set(present))})
