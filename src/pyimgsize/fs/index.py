@@ -289,9 +289,6 @@ class InodeSet:
     def __len__(self) -> int:
         return len(self._inodes)
 
-    def __contains__(self, inode: object) -> bool:
-        return any(i is inode for i in self._inodes)
-
     def items(self) -> Iterator[tuple[Inode, str]]:
         """Each inode with its path, in order."""
         return zip(self._inodes, self._paths, strict=True)
