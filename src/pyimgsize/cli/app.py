@@ -182,16 +182,36 @@ from pyimgsize.render import OutputFormat, SortKey  # noqa: E402
 
 
 def _read_image(
-    ref: str, fmt: OutputFormat, progress: Progress, **how: Any
+    ref: str,
+    fmt: OutputFormat,
+    label: str,
+    *,
+    select: str | None,
+    platform: str | None,
+    pull: bool,
+    insecure_registry: list[str] | None,
+    no_cache: bool,
 ) -> tuple[InspectReport, FileTree | None]:
-    """Inspect `image` for `inspect` and `advise`; the file tree is built only for the HTML
-    page, the one format that draws it."""
+    """Inspect `ref` for `inspect` and `advise`, progress shown under `label`; the file tree
+    is built only for the HTML page, the one format that draws it."""
     from pyimgsize.api import inspect as run_inspect
     from pyimgsize.api import inspect_with_tree
 
-    if fmt is OutputFormat.HTML:
-        return inspect_with_tree(ref, progress=progress, **how)
-    return run_inspect(ref, progress=progress, **how), None
+    progress = Progress(label)
+    how: dict[str, Any] = {
+        "image": select,
+        "platform": platform,
+        "pull": pull,
+        "insecure_registries": tuple(insecure_registry or ()),
+        "cache": not no_cache,
+        "progress": progress,
+    }
+    try:
+        if fmt is OutputFormat.HTML:
+            return inspect_with_tree(ref, **how)
+        return run_inspect(ref, **how), None
+    finally:
+        progress.done()
 
 
 @app.command()
@@ -217,20 +237,16 @@ def inspect(
     from pyimgsize.render import render_inspect
 
     refuse_html_on_terminal(fmt, output)
-    progress = Progress("pyimgsize")
-    try:
-        report, tree = _read_image(
-            image,
-            fmt,
-            progress,
-            image=select,
-            platform=platform,
-            pull=pull,
-            insecure_registries=tuple(insecure_registry or ()),
-            cache=not no_cache,
-        )
-    finally:
-        progress.done()
+    report, tree = _read_image(
+        image,
+        fmt,
+        "pyimgsize",
+        select=select,
+        platform=platform,
+        pull=pull,
+        insecure_registry=insecure_registry,
+        no_cache=no_cache,
+    )
     emit(
         render_inspect(report, fmt, top=top, sort=sort, tree=tree, width=table_width(output)),
         output,
@@ -264,20 +280,16 @@ def advise(
     from pyimgsize.report import AdviseReport
 
     refuse_html_on_terminal(fmt, output)
-    progress = Progress("pyimgsize advise")
-    try:
-        report, tree = _read_image(
-            image,
-            fmt,
-            progress,
-            image=select,
-            platform=platform,
-            pull=pull,
-            insecure_registries=tuple(insecure_registry or ()),
-            cache=not no_cache,
-        )
-    finally:
-        progress.done()
+    report, tree = _read_image(
+        image,
+        fmt,
+        "pyimgsize advise",
+        select=select,
+        platform=platform,
+        pull=pull,
+        insecure_registry=insecure_registry,
+        no_cache=no_cache,
+    )
     advice = AdviseReport.from_inspect(report)
     emit(
         render_advice(advice, fmt, inspected=report, tree=tree, width=table_width(output)),
