@@ -79,7 +79,7 @@ class FileStream:
             self._fh.seek(step, io.SEEK_CUR)
             self.position += step
             return step
-        return _skip_by_reading(self, n)
+        return skip_by_reading(self, n)
 
 
 class IterStream:
@@ -537,7 +537,9 @@ class DecompressStream:
         return done
 
 
-def _skip_by_reading(stream: ByteStream, n: int) -> int:
+def skip_by_reading(stream: ByteStream, n: int) -> int:
+    """Skip `n` bytes of a stream that cannot seek, reading them in CHUNK pieces; the bytes
+    skipped (fewer at the end of the stream)."""
     skipped = 0
     while skipped < n:
         chunk = stream.read(min(CHUNK, n - skipped))

@@ -53,6 +53,7 @@ from pyimgsize.errors import (
 from pyimgsize.layers.cache import LayerCache, wants_fingerprint
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import LayerData, read_layer
+from pyimgsize.layers.stream import skip_by_reading
 from pyimgsize.sources.base import LoadedImage, ProgressCallback, unblock
 from pyimgsize.sources.registry_client import (
     ATTEMPTS,
@@ -165,13 +166,7 @@ class BlobStream:
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def skip(self, n: int) -> int:
-        done = 0
-        while done < n:
-            chunk = self.read(min(CHUNK, n - done))
-            if not chunk:
-                break
-            done += len(chunk)
-        return done
+        return skip_by_reading(self, n)
 
     def finish(self) -> None:
         """Read what the layer reader left (trailing padding) and check size and digest."""
