@@ -73,6 +73,7 @@ from pyimgsize.sources.resolve import (
     _descriptor_platform,
     _platform_matches,
     host_platform,
+    json_object,
     load_candidate,
 )
 from pyimgsize.sources.store import JSON_LIMIT
@@ -321,13 +322,7 @@ def _manifest(client: RegistryClient, reference: str, what: str) -> tuple[dict[s
         raise CorruptLayer(
             f"registry {client.shown}: manifest {reference[:19]}'s sha256 is not its digest"
         )
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise FormatError(f"registry {client.shown}: {what} is not JSON") from exc
-    if not isinstance(doc, dict):
-        raise FormatError(f"registry {client.shown}: {what} is not a JSON object")
-    return doc, digest
+    return json_object(raw, f"registry {client.shown}: {what}"), digest
 
 
 def _platforms(descs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

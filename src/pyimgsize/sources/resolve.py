@@ -367,6 +367,17 @@ def choose(
     return pool[0]
 
 
+def json_object(raw: bytes, what: str) -> dict[str, Any]:
+    """`raw` read as a JSON object; a FormatError naming `what` when it is not one."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise FormatError(f"{what} is not JSON") from exc
+    if not isinstance(doc, dict):
+        raise FormatError(f"{what} is not a JSON object")
+    return doc
+
+
 def load_candidate(
     store: BlobStore,
     c: Candidate,
@@ -383,12 +394,7 @@ def load_candidate(
     raw = store.raw(c.config_path)
     if raw is None:
         raise MissingBlob(f"{store.what}: image config {c.config_path} is missing")
-    try:
-        config = json.loads(raw)
-    except ValueError as exc:
-        raise FormatError(f"{store.what}: image config {c.config_path} is not JSON") from exc
-    if not isinstance(config, dict):
-        raise FormatError(f"{store.what}: image config {c.config_path} is not a JSON object")
+    config = json_object(raw, f"{store.what}: image config {c.config_path}")
     image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
     diff_ids = _object(config.get("rootfs")).get("diff_ids")
     if not isinstance(diff_ids, list) or not all(isinstance(d, str) for d in diff_ids):
