@@ -170,3 +170,61 @@ def test_files_below_a_directory_are_what_walking_it_yields() -> None:
     assert index.files_below("a/link") == []  # not followed, as fs.walk does not
     assert index.files_below("nowhere") == []
     assert list(index.files) == [p for p, n in fs.walk() if isinstance(n, FileNode)]
+
+
+def test_bytecode_index_reads_every_name_as_pyc_names_does() -> None:
+    from pyimgsize.paths import pyc_names
+
+    names = [
+        "__pycache__/top.cpython-311.pyc",
+        "p/__pycache__/m.cpython-311.pyc",
+        "p/__pycache__/m.cpython-311.opt-2.pyc",
+        "p/__pycache__/m.pyc",
+        "p/__pycache__/a.b.c.d.e.pyc",
+        "p/not__pycache__/m.cpython-311.pyc",
+        "p/legacy.pyc",
+        "p/q/__pycache__/m.cpython-312.pyo",
+        "x__pycache__/m.cpython-311.pyc",
+    ]
+    index = FileIndex(merged(Layer([File(n, 1) for n in names])))
+    pycs = index.pycs
+    assert sorted(pycs.paths) == sorted(names)
+    by_source: dict[str, list[str]] = {}
+    for name in names:
+        source, tag = pyc_names(name)
+        assert pycs.tag[name] == tag, name
+        if source is not None:
+            by_source.setdefault(source, []).append(name)
+    assert {s: sorted(p) for s, p in pycs.by_source.items()} == {
+        s: sorted(p) for s, p in by_source.items()
+    }
+
+
+def test_inode_set_of_a_sorted_distinct_list_equals_of_any_order() -> None:
+    index = _index()
+    files = sorted(p for p in index.files if p.startswith(f"{SITE}/"))
+    kept = InodeSet.of(files, index, distinct_sorted=True)
+    shuffled = InodeSet.of([*reversed(files), files[0]], index)
+    assert list(kept.items()) == list(shuffled.items())
+    assert kept.by_category_and_layer() == shuffled.by_category_and_layer()
+
+
+def test_inode_set_of_keeps_a_hard_linked_inode_once_with_its_first_path() -> None:
+    index = FileIndex(
+        merged(
+            Layer(
+                [
+                    File("d/b.so", 1000),
+                    Hardlink("d/a.so", "d/b.so"),
+                    Hardlink("d/c.so", "d/b.so"),
+                    File("d/z.py", 7),
+                ]
+            )
+        )
+    )
+    for inodes in (
+        InodeSet.of(["d/z.py", "d/c.so", "d/b.so", "d/a.so"], index),
+        InodeSet.of(["d/a.so", "d/b.so", "d/c.so", "d/z.py"], index, distinct_sorted=True),
+    ):
+        assert [path for _, path in inodes.items()] == ["d/a.so", "d/z.py"]
+        assert inodes.by_category() == {"native": 1000, "source": 7}

@@ -153,6 +153,10 @@ class DistributionsAnalyzer:
         owner: dict[str, Distribution] = {}
         shared_paths: set[str] = set()
         for d in dists:
+            mine = dict.fromkeys(d.paths, d)
+            if owner.keys().isdisjoint(mine):
+                owner.update(mine)
+                continue
             for p in d.paths:
                 # a distribution's paths are distinct: one owned already is another's too
                 if owner.setdefault(p, d) is not d:
@@ -169,7 +173,9 @@ class DistributionsAnalyzer:
             )
         ctx.distributions = dists
         ctx.owner = owner
-        ctx.distribution_inodes = [InodeSet.of(d.paths, ctx.index) for d in dists]
+        ctx.distribution_inodes = [
+            InodeSet.of(d.paths, ctx.index, distinct_sorted=True) for d in dists
+        ]
         ctx.packages = [
             _package(d, inodes) for d, inodes in zip(dists, ctx.distribution_inodes, strict=True)
         ]

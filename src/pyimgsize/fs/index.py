@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Iterator, Sequence
 
@@ -175,7 +176,13 @@ class PycIndex:
         tags: dict[str, str] = {}
         sources = {p: p for p in index.files if p.endswith(".py")}
         for path in self.paths:
-            src, tag = pyc_names(path)
+            parent, _, base = path.rpartition("/")
+            parts = base.split(".")
+            if len(parts) == 3 and parent.endswith("/__pycache__"):
+                # `pkg/__pycache__/mod.TAG.pyc`, nearly every one: what `pyc_names` says
+                src, tag = f"{parent[: -len('/__pycache__')]}/{parts[0]}.py", parts[1]
+            else:
+                src, tag = pyc_names(path)
             self.tag[path] = tag if tag is None else tags.setdefault(tag, tag)
             if src is not None:
                 src = sources.get(src, src)
@@ -190,6 +197,7 @@ class PycIndex:
 _CATEGORIES = ("metadata", "bytecode", "source", "native", "data")
 """The file categories (design.md §3); an `InodeSet` keeps each file's as its position here."""
 _CODE = {name: code for code, name in enumerate(_CATEGORIES)}
+_LINKS = operator.attrgetter("links")
 
 
 class InodeSet:
@@ -214,25 +222,29 @@ class InodeSet:
         self._cats = bytearray()
 
     @classmethod
-    def of(cls, paths: Iterable[str], index: FileIndex) -> InodeSet:
-        """The inodes of these visible regular files."""
+    def of(cls, paths: Iterable[str], index: FileIndex, *, distinct_sorted: bool = False) -> InodeSet:
+        """The inodes of these visible regular files. With `distinct_sorted`, `paths` is a
+        list already sorted with no path twice (a distribution's `paths`): the set keeps that
+        list itself instead of a sorted copy."""
         out = cls()
-        inodes, out_paths, cats = out._inodes, out._paths, out._cats
+        ordered = paths if distinct_sorted and isinstance(paths, list) else sorted(set(paths))
         files = index.files
-        linked: set[Inode] = set()  # the hard-linked inodes seen so far
-        previous = None
-        for p in sorted(paths):
-            if p == previous:
-                continue
-            previous = p
-            inode = files[p].inode
-            if inode.links != 1:
-                if inode in linked:
-                    continue
-                linked.add(inode)
-            inodes.append(inode)
-            out_paths.append(p)
-            cats.append(_CODE[category(p)])
+        inodes = [files[p].inode for p in ordered]
+        if max(map(_LINKS, inodes), default=1) != 1:
+            # some are hard-linked: each such inode once, with its first path
+            linked: set[Inode] = set()
+            kept = []
+            for i, inode in enumerate(inodes):
+                if inode.links != 1:
+                    if inode in linked:
+                        continue
+                    linked.add(inode)
+                kept.append(i)
+            inodes = [inodes[i] for i in kept]
+            ordered = [ordered[i] for i in kept]
+        out._inodes = inodes
+        out._paths = ordered
+        out._cats = bytearray(map(_CODE.__getitem__, map(category, ordered)))
         return out
 
     @classmethod

@@ -9,6 +9,7 @@ https://packaging.python.org/specifications/recording-installed-packages/).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from typing import Literal, Protocol
@@ -17,7 +18,7 @@ from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex
 from pyimgsize.fs.merge import Node
 from pyimgsize.layers.content import MetadataFile
-from pyimgsize.paths import join_listed
+from pyimgsize.paths import join_listed, normalize
 
 Ownership = Literal["RECORD", "installed-files.txt", "dpkg", "none"]
 
@@ -42,6 +43,27 @@ class Listing:
         self.files.append(path)
         if climbed:
             self.climbing.append(entry)
+
+    def add_all(self, base: str, entries: Iterable[str]) -> None:
+        """`add_listed(base, entry)` for every entry, stripped, that is not empty.
+
+        A RECORD has a row per installed file (a million in a big image): a relative row with
+        no `.`-leading part and no `//` under a clean `base` is already a key once joined (what
+        `join_listed` would return, without its calls); every other row goes through it.
+        """
+        if self.files is None:
+            self.files = []
+        files = self.files
+        clean = bool(base) and normalize(base) == (base, False)
+        prefix = f"{base}/"
+        for raw in entries:
+            entry = raw.strip()
+            if not entry:
+                continue
+            if clean and entry[0] not in "./" and "//" not in entry and "/." not in entry:
+                files.append(prefix + entry.rstrip("/"))
+            else:
+                self.add_listed(base, entry)
 
 
 class MetadataFormat(Protocol):

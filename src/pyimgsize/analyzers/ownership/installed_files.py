@@ -26,8 +26,5 @@ class InstalledFilesFormat:
         files_txt = index.data(f"{meta_path}/installed-files.txt")
         if files_txt is not None:
             listing.ownership = "installed-files.txt"
-            listing.files = []
-            for line in files_txt.decode("utf-8", "replace").splitlines():
-                if line.strip():
-                    listing.add_listed(meta_path, line.strip())
+            listing.add_all(meta_path, files_txt.decode("utf-8", "replace").splitlines())
         return listing

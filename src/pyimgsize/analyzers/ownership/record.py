@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pyimgsize.analyzers.ownership.base import Listing, name_and_version, text
 from pyimgsize.findings import Finding
@@ -37,10 +37,7 @@ class RecordFormat:
             listing.ownership = "RECORD"
             listing.files = []
             try:
-                for field in _first_fields(record.decode("utf-8", "replace")):
-                    entry = field.strip()
-                    if entry:
-                        listing.add_listed(site, entry)
+                listing.add_all(site, _first_fields(record.decode("utf-8", "replace")))
             except csv.Error as exc:
                 problems.append(
                     Finding("record-unparsable", "record", meta_path, facts={"error": str(exc)})
@@ -51,7 +48,7 @@ class RecordFormat:
         return listing
 
 
-def _first_fields(text: str) -> Iterator[str]:
+def _first_fields(text: str) -> Iterable[str]:
     """The first field of every CSV row of `text` (empty rows give nothing), as `csv.reader`
     reads them; raises `csv.Error` where it does.
 
@@ -66,10 +63,13 @@ def _first_fields(text: str) -> Iterator[str]:
         and "\0" not in text
         and max(map(len, lines)) <= csv.field_size_limit()
     ):
-        for line in lines:
-            if line:
-                yield line.split(",", 1)[0]
-        return
+        return [line.partition(",")[0] for line in lines if line]
+    return _csv_first_fields(text)
+
+
+def _csv_first_fields(text: str) -> Iterator[str]:
+    """The first field of every CSV row of `text`, through `csv.reader` (raises `csv.Error`
+    at the row it cannot read, after yielding the rows before it)."""
     for row in csv.reader(io.StringIO(text)):
         if row:
             yield row[0]
