@@ -175,6 +175,8 @@ class PycIndex:
         self.by_source: dict[str, tuple[str, ...]] = {}
         tags: dict[str, str] = {}
         sources = {p: p for p in index.files if p.endswith(".py")}
+        src: str | None
+        tag: str | None
         for path in self.paths:
             parent, _, base = path.rpartition("/")
             parts = base.split(".")
@@ -222,7 +224,9 @@ class InodeSet:
         self._cats = bytearray()
 
     @classmethod
-    def of(cls, paths: Iterable[str], index: FileIndex, *, distinct_sorted: bool = False) -> InodeSet:
+    def of(
+        cls, paths: Iterable[str], index: FileIndex, *, distinct_sorted: bool = False
+    ) -> InodeSet:
         """The inodes of these visible regular files. With `distinct_sorted`, `paths` is a
         list already sorted with no path twice (a distribution's `paths`): the set keeps that
         list itself instead of a sorted copy."""
