@@ -79,6 +79,10 @@ class ContentSelector:
 
     def __call__(self, path: str) -> bool:
         parent, _, base = path.rpartition("/")
+        return self.wants_in(parent, base)
+
+    def wants_in(self, parent: str, base: str) -> bool:
+        """`selector(path)` for the path split at its last `/` (what a reader has at hand)."""
         where = self._by_name.get(base)
         if where is not None and where.holds(parent):
             return True

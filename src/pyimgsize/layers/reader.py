@@ -388,7 +388,7 @@ def _scan_positional(
     accepts what the general one would read the same way."""
     fd, start, end = stream.fd, stream.start, stream.end
     entries = builder.entries
-    wants = builder.wants
+    wants_in = builder.wants.wants_in
     dir_ids = entries._dir_ids
     dir_id = entries.dir_id
     add_name = entries.names.append
@@ -476,7 +476,7 @@ def _scan_positional(
                 not base
                 or base.startswith(WHITEOUT_PREFIX)
                 or (not parent and base in _LAYER_ROOT_IGNORED)
-                or (flag == 48 and wants(path))
+                or (flag == 48 and wants_in(parent, base))
                 or step > end - pos
             ):
                 break
