@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pyimgsize.check import Budget, evaluate
-from pyimgsize.report import Cache, Contributor, Fix, RuleResult
+from pyimgsize.report import Cache, Contributor, Fix, RuleResult, Suggestion
 from tests.check.samples import (
     MB,
     SITE,
@@ -375,3 +375,47 @@ def test_check_report_image_is_the_contract_image_ref() -> None:
         "layer_bytes": 600 * MB,
     }
     assert set(dumped["rules"][0]) >= {"rule", "status", "actual", "limit", "message", "unit"}
+
+
+def _pip_cache_suggestion(*, changed_by: list[int]) -> Suggestion:
+    return Suggestion(
+        id="pip-cache",
+        saves_bytes=60 * MB,
+        layers={"2": 60 * MB},
+        confidence="exact",
+        fix=Fix(
+            kind="pip-no-cache-dir",
+            installer="pip",
+            env={"PIP_NO_CACHE_DIR": "1"},
+            flags=["--no-cache-dir"],
+            paths=["/root/.cache/pip"],
+            changed_by=changed_by,
+        ),
+    )
+
+
+def test_max_cache_fix_is_never_a_suggestion_about_a_cache_a_later_layer_deleted() -> None:
+    # the final view holds a uv cache whose bytes the venv shares (no suggestion saves
+    # anything there); the only cache suggestion is about a pip cache layer 4 deleted:
+    # following it would not change what max_cache measures
+    report = with_caches(Cache(path="/root/.cache/uv", kind="uv", bytes=21 * MB, exclusive_bytes=0))
+    report.suggestions = [_pip_cache_suggestion(changed_by=[4])]
+    rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
+    assert rule.fix == Fix(
+        kind="uv-no-cache", installer="uv", env={"UV_NO_CACHE": "1"}, paths=["/root/.cache/uv"]
+    )
+    # max_dead is about exactly that deleted cache: its fix is the suggestion's, with its saving
+    dead = only(evaluate(report, Budget(max_dead=0)), "max_dead")
+    assert dead.fix is not None
+    assert (dead.fix.kind, dead.fix.bytes) == ("pip-no-cache-dir", 60 * MB)
+
+
+def test_max_cache_fix_is_the_suggestion_about_a_visible_cache_with_its_saving() -> None:
+    report = with_caches(
+        Cache(path="/root/.cache/pip", kind="pip", bytes=60 * MB, exclusive_bytes=60 * MB)
+    )
+    for changed_by in ([], [4]):  # visible only, or visible and deleted elsewhere
+        report.suggestions = [_pip_cache_suggestion(changed_by=changed_by)]
+        rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
+        assert rule.fix is not None
+        assert (rule.fix.kind, rule.fix.bytes) == ("pip-no-cache-dir", 60 * MB)

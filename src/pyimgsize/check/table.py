@@ -162,15 +162,22 @@ def no_compile(installer: str, package: str | None = None) -> Fix:
     return Fix(kind="no-compile", installer="pip", flags=["--no-compile"], package=package)
 
 
-def suggested_fix(m: Measured, ids: Collection[SuggestionId], *, dead: bool = False) -> Fix | None:
+def suggested_fix(
+    m: Measured, ids: Collection[SuggestionId], *, dead: bool = False, visible: bool = False
+) -> Fix | None:
     """The fix of the largest of the report's suggestions with one of `ids` (design.md §8),
     carrying what it saves as `bytes`: check's remedies and `advise` share one source. With
-    `dead`, only suggestions about bytes a later layer deleted or stored again. None when
-    the report has no such suggestion (a report saved before suggestions existed)."""
+    `dead`, only suggestions about bytes a later layer deleted or stored again; with
+    `visible`, only suggestions about caches the final view still holds (a fix for a cache a
+    later layer deleted changes nothing `max_cache` measures). None when the report has no
+    such suggestion (a report saved before suggestions existed)."""
+    caches = {c.path for c in m.report.caches}
     for s in m.report.suggestions:  # largest first
         if s.id not in ids:
             continue
         if dead and not s.fix.changed_by:
+            continue
+        if visible and s.fix.changed_by and caches.isdisjoint(s.fix.paths):
             continue
         return s.fix.model_copy(update={"bytes": s.saves_bytes})
     return None
@@ -243,7 +250,7 @@ def _cache_contributors(m: Measured) -> list[Contributor]:
 
 
 def _cache_fix(m: Measured) -> Fix:
-    suggested = suggested_fix(m, CACHE_SUGGESTIONS)
+    suggested = suggested_fix(m, CACHE_SUGGESTIONS, visible=True)
     if suggested is not None:
         return suggested
     by_kind: dict[str, int] = {}
