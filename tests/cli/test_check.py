@@ -428,7 +428,8 @@ def test_every_format_through_the_cli(
     assert code == 1
     assert out.startswith("## ❌ pyimgsize check FAILED: 2 of 7 rules fail, 2 skipped\n")
     assert "| `max_cache`" in out
-    assert "\nFix: install with \\`pip install --no-cache-dir\\`" in out
+    # a suggestion's commands stay code spans (as advise shows them), not escaped backticks
+    assert "\nFix: install with `pip install --no-cache-dir` (or `ENV PIP_NO_CACHE_DIR=1`)" in out
 
     code, out, _err = run(capsys, "check", fat, "-f", "junit")
     assert code == 1

@@ -215,8 +215,9 @@ def describe(s: Suggestion) -> str:
     return fix(s.fix, where=[int(i) for i in s.layers])
 
 
-def remedy(f: Fix) -> str:
+def remedy(f: Fix, code: Callable[[str], str] = _plain) -> str:
     """check's remedy for a fix that comes from a suggestion: the same words as advise, and
-    what it saves (`bytes`), so a rule's remedy never promises more than the fix removes."""
+    what it saves (`bytes`), so a rule's remedy never promises more than the fix removes.
+    Layer labels and paths go through `code` (markdown wraps them)."""
     saves = f" (saves {format_bytes(f.bytes)})" if f.bytes is not None else ""
-    return f"{fix(f)}{saves}"
+    return f"{fix(f, code=code)}{saves}"

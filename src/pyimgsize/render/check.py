@@ -16,8 +16,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Final, assert_never
 
+from pyimgsize.render.advice_words import remedy as suggestion_remedy
 from pyimgsize.render.check_words import format_value, is_signed, word_check
-from pyimgsize.render.common import Column, fit_table, make_table, short_id, wrap_lines
+from pyimgsize.render.common import Column, fit_table, make_table, md_code, short_id, wrap_lines
 from pyimgsize.render.json import render_json
 from pyimgsize.render.options import CheckFormat
 from pyimgsize.report import CheckReport, ImageRef, RuleResult
@@ -155,6 +156,15 @@ def _md_code(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+def _remedy_markdown(rule: RuleResult) -> str | None:
+    """A worded rule's remedy as markdown: a suggestion's words keep their commands as code
+    spans, as `advise --format markdown` shows them (the image's own text, layer labels and
+    paths, in code spans too); check's own remedies are plain words, escaped."""
+    if rule.fix is not None and rule.fix.suggestion is not None:
+        return suggestion_remedy(rule.fix, code=md_code)
+    return None if rule.remedy is None else md_escape(rule.remedy)
+
+
 def render_check_markdown(report: CheckReport) -> str:
     """Markdown for `$GITHUB_STEP_SUMMARY`, a GitLab job summary or a pull-request comment."""
     report = word_check(report)
@@ -202,8 +212,9 @@ def render_check_markdown(report: CheckReport) -> str:
                 f"- {md_escape(c.name)}: {format_bytes(c.bytes, signed=signed)}"
                 for c in rule.contributors
             ]
-        if rule.remedy:
-            lines += ["", f"Fix: {md_escape(rule.remedy)}"]
+        remedy = _remedy_markdown(rule)
+        if remedy:
+            lines += ["", f"Fix: {remedy}"]
     return "\n".join(lines)
 
 
