@@ -245,6 +245,7 @@ FixKind = Literal[
     "venv-without-installer",
     "drop-tests",
     "drop-headers",
+    "raise-limit",
 ]
 """What to change, as data (render/ words it). Shared by check's rules and advise's
 suggestions (design.md §8): extended, never renamed."""

@@ -419,3 +419,19 @@ def test_max_cache_fix_is_the_suggestion_about_a_visible_cache_with_its_saving()
         rule = only(evaluate(report, Budget(max_cache=0)), "max_cache")
         assert rule.fix is not None
         assert (rule.fix.kind, rule.fix.bytes) == ("pip-no-cache-dir", 60 * MB)
+
+
+def test_max_bytecode_without_a_bytecode_suggestion_has_no_install_flag_to_offer() -> None:
+    # a report that carries advise's suggestions, none about bytecode: no install step
+    # compiled any (the standard library's, a venv's own pip): --no-compile changes nothing
+    report = sample_report()
+    report.suggestions = []
+    assert "suggestions" in report.model_fields_set
+    rule = only(evaluate(report, Budget(max_bytecode="50MB")), "max_bytecode")
+    assert rule.status == "fail"
+    assert rule.fix == Fix(kind="raise-limit")
+    # a saved report from before suggestions existed keeps the installer's switch
+    old = type(report).model_validate(report.model_dump(exclude={"suggestions"}))
+    assert "suggestions" not in old.model_fields_set
+    rule = only(evaluate(old, Budget(max_bytecode="50MB")), "max_bytecode")
+    assert rule.fix == Fix(kind="no-compile", installer="pip", flags=["--no-compile"])

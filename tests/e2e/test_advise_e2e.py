@@ -231,3 +231,26 @@ def test_nothing_to_suggest_says_so(e2e: E2E) -> None:
     """venv-staged: no cache, no dead byte; what is left are the heuristics."""
     ids = {s["id"] for s in e2e.advice("venv-staged")["suggestions"]}
     assert not ids & {"pip-cache", "uv-cache", "stray-wheels", "deleted-later", "bytecode"}
+
+
+@pytest.mark.parametrize(("waste", "fixed"), [("pip", "pip-nocompile"), ("uv-bytecode", "uv")])
+def test_check_max_bytecode_fix_is_what_the_fixed_build_removes(
+    e2e: E2E, waste: str, fixed: str
+) -> None:
+    """check --max-bytecode on a real build: the fix it offers saves exactly the bytecode the
+    fixed build no longer has; on the fixed build (only the standard library's and ensurepip's
+    .pyc left) no install flag is offered, only raising the limit."""
+    from pyimgsize.check import Budget, evaluate
+    from pyimgsize.report import InspectReport
+
+    def rule(variant: str) -> tuple[int, str, int | None]:
+        report = InspectReport.model_validate(e2e.report(variant, "docker"))
+        verdict = evaluate(report, Budget(max_bytecode=1))
+        (result,) = [r for r in verdict.rules if r.rule == "max_bytecode"]
+        assert result.status == "fail" and result.fix is not None, variant
+        return int(result.actual or 0), result.fix.kind, result.fix.bytes
+
+    waste_actual, waste_kind, saves = rule(waste)
+    fixed_actual, fixed_kind, _ = rule(fixed)
+    assert (waste_kind, fixed_kind) == ("no-compile", "raise-limit")
+    assert saves == waste_actual - fixed_actual > 0

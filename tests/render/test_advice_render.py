@@ -31,6 +31,7 @@ CHECK_ONLY = {
     "no-cache-write",
     "review-growth",
     "slim-package",
+    "raise-limit",
 }
 
 

@@ -128,6 +128,16 @@ def test_max_bytecode_remedy_names_uv_compile_bytecode_for_uv_installs() -> None
     assert rule.remedy.startswith("UV_COMPILE_BYTECODE=1 trades image size for start-up time")
 
 
+def test_max_bytecode_remedy_when_no_install_step_compiled_any() -> None:
+    report = sample_report()
+    report.suggestions = []  # advise ran and found no bytecode an install flag removes
+    rule = only(evaluate(report, Budget(max_bytecode="50MB")), "max_bytecode")
+    assert rule.remedy is not None
+    assert rule.remedy.startswith("no install step compiled this bytecode")
+    assert rule.remedy.endswith("raise max_bytecode to what the image needs")
+    assert "--no-compile" not in rule.remedy
+
+
 def test_max_cache_lists_caches_and_pip_remedy() -> None:
     rule = only(evaluate(sample_report(), Budget(max_cache="10MB")), "max_cache")
     assert (rule.status, rule.actual, rule.limit) == ("fail", 12 * MB, 10 * MB)

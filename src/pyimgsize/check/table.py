@@ -242,6 +242,19 @@ def _bytecode_contributors(m: Measured) -> list[Contributor]:
     return items
 
 
+def _bytecode_fix(m: Measured) -> Fix:
+    suggested = suggested_fix(m, BYTECODE_SUGGESTIONS)
+    if suggested is not None:
+        return suggested
+    if "suggestions" in m.report.model_fields_set:
+        # advise found no bytecode an install step compiled (nor any for a foreign
+        # interpreter): an install flag would change nothing this rule measures (the
+        # standard library's .pyc, an environment's own pip and setuptools)
+        return Fix(kind="raise-limit")
+    # a report saved before suggestions existed: the installer's switch, as before them
+    return no_compile(bytecode_installer(m.report.packages))
+
+
 def _cache_contributors(m: Measured) -> list[Contributor]:
     return [
         Contributor(kind="cache", path=c.path, category=c.kind, bytes=c.bytes)
@@ -404,10 +417,7 @@ RULES: Final[tuple[Rule, ...]] = (
         needs_baseline=False,
         measure=lambda m: m.report.totals.bytecode_bytes,
         contributors=_bytecode_contributors,
-        fix=lambda m: (
-            suggested_fix(m, BYTECODE_SUGGESTIONS)
-            or no_compile(bytecode_installer(m.report.packages))
-        ),
+        fix=_bytecode_fix,
         help="Cap .pyc/.pyo bytes.",
         description="Caps totals.bytecode_bytes.",
     ),

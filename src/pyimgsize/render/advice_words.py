@@ -204,6 +204,7 @@ def fix(
             | "no-cache-write"
             | "review-growth"
             | "slim-package"
+            | "raise-limit"
         ):
             raise ValueError(f"{f.kind} is a check rule's fix, never a suggestion's")
         case _:

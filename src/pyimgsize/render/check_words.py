@@ -245,6 +245,17 @@ def _single_environment(rule: RuleResult) -> str:
     )
 
 
+def _raise_limit(rule: RuleResult) -> str:
+    if rule.rule == "max_bytecode":
+        return (
+            "no install step compiled this bytecode (advise finds none to switch off): it is "
+            "the interpreter's standard library and the environments' own tools (pip, "
+            "setuptools), which no install flag removes; raise max_bytecode to what the "
+            "image needs"
+        )
+    return f"nothing in the image's build removes these bytes: raise {rule.rule}"
+
+
 def _slim_package(rule: RuleResult) -> str:
     category = rule.fix.category if rule.fix is not None else None
     return (
@@ -292,6 +303,7 @@ _REMEDIES: Final[dict[FixKind, Callable[[RuleResult], str]]] = {
     "review-growth": _review_growth,
     "single-environment": _single_environment,
     "slim-package": _slim_package,
+    "raise-limit": _raise_limit,
     # only suggestions make these (remedy_text words them through advice_words)
     "same-layer-attributes": _suggested,
     "drop-foreign-bytecode": _suggested,
