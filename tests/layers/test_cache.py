@@ -69,6 +69,22 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     assert (cache.hits, cache.misses) == (1, 1)
 
 
+def test_a_decoded_entry_shares_repeated_names(tmp_path: Path) -> None:
+    cache = LayerCache(tmp_path)
+    layer = LayerData(
+        [Entry(f"d{i}/__init__.py", Kind.FILE, size=i) for i in range(3)],
+        tar_bytes=10240,
+        compressed_bytes=None,
+        compression="tar",
+    )
+    cache.put(KEY, layer)
+    got = cache.get(KEY)
+    assert got == layer
+    names = [n for n in got.entries.names if n == "__init__.py"]
+    assert len(names) == 3
+    assert all(n is names[0] for n in names)
+
+
 def test_every_key_part_separates_entries(tmp_path: Path) -> None:
     cache = LayerCache(tmp_path)
     cache.put(KEY, sample())

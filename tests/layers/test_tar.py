@@ -130,6 +130,24 @@ def test_dot_slash_prefix_on_names_and_hardlink_targets(open_stream: StreamFacto
     assert data.problems == []
 
 
+def test_a_repeated_name_is_one_string(open_stream: StreamFactory) -> None:
+    """Every `__init__.py` of a layer is the same string (the merged tree keys by these, so a
+    million paths keep their distinct names once), whichever way each header is read (the
+    pax-named one takes the general reader)."""
+    layer = Layer(
+        [
+            File("a/__init__.py", 1),
+            File("b/__init__.py", 2),
+            File("c/\u00e9/__init__.py", 3),
+            Dir("d/__init__.py"),
+        ]
+    )
+    data = read_layer(open_stream(layer.tar), WHAT, wants=NO_CONTENT)
+    named = [n for n in data.entries.names if n == "__init__.py"]
+    assert len(named) == 4
+    assert all(n is named[0] for n in named)
+
+
 @pytest.mark.parametrize("tar_format", ["pax", "gnu", "ustar"])
 def test_long_names_and_link_names(
     tar_format: Literal["pax", "gnu", "ustar"], open_stream: StreamFactory

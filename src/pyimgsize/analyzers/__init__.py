@@ -53,8 +53,12 @@ CONTENT_WANTED = ContentSelector(m for analyzer in PIPELINE for m in analyzer.me
 
 
 def build_context(loaded: LoadedImage) -> Context:
-    """Merge the layers and index the final view."""
+    """Merge the layers and index the final view. The layers' entries are released once
+    merged (the merged tree holds everything the analysis reads of them, and at a million
+    paths their columns are tens of MB): `loaded` is analysed once."""
     fs = merge([layer.data for layer in loaded.layers])
+    for layer in loaded.layers:
+        layer.data.release_entries()
     index = FileIndex(fs)
     env = loaded.env
     return Context(

@@ -426,6 +426,8 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
     entries.reindex_dirs()
     entries.parents = parents
     entries.names = names
+    entries.share_names()
+    entries.done()
     entries.kinds = kinds
     entries.sizes = sizes
     entries.links = dict(zip(linked, links, strict=True))

@@ -68,9 +68,23 @@ class Entries:
     (each directory path stored once), of kind `kinds[i]`, `sizes[i]` stored bytes, with its
     link target in `links` and captured contents in `data` when it has any.
 
+    A name that repeats (`__init__.py`, `METADATA`, a module name in every copy of a package)
+    is one string however many entries hold it: the merged tree keys its children by these
+    very strings, so a million paths cost their distinct names once.
+
     Iterating gives `Entry` objects (made on the fly), for code that wants one at a time."""
 
-    __slots__ = ("_dir_ids", "data", "dirs", "kinds", "links", "names", "parents", "sizes")
+    __slots__ = (
+        "_dir_ids",
+        "_names_seen",
+        "data",
+        "dirs",
+        "kinds",
+        "links",
+        "names",
+        "parents",
+        "sizes",
+    )
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self.dirs: list[str] = [""]
@@ -81,6 +95,7 @@ class Entries:
         self.sizes = array("q")
         self.links: dict[int, str] = {}
         self.data: dict[int, bytes] = {}
+        self._names_seen: dict[str, str] = {}  # while entries are added: each name's one string
         for e in entries:
             self.add(e.path, e.kind, e.size, e.link, e.data)
 
@@ -95,6 +110,16 @@ class Entries:
     def reindex_dirs(self) -> None:
         """Rebuild the directory lookup after `dirs` was replaced (a decoded cache entry)."""
         self._dir_ids = {d: i for i, d in enumerate(self.dirs)}
+
+    def share_names(self) -> None:
+        """Make equal names one string (after `names` was replaced: a decoded cache entry)."""
+        seen = self._names_seen
+        self.names = [seen.setdefault(n, n) for n in self.names]
+
+    def done(self) -> None:
+        """Adding is over: drop the bookkeeping that only adding needs (a later `add` still
+        works; its names are then shared among themselves only)."""
+        self._names_seen = {}
 
     def add(
         self,
@@ -118,7 +143,7 @@ class Entries:
     ) -> None:
         i = len(self.names)
         self.parents.append(parent)
-        self.names.append(name)
+        self.names.append(self._names_seen.setdefault(name, name))
         self.kinds.append(kind)
         self.sizes.append(size)
         if link is not None:
@@ -171,6 +196,11 @@ class LayerData:
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
             self.entries = Entries(self.entries)
+
+    def release_entries(self) -> None:
+        """Drop the entries (every other field stays): for a layer that has been merged, whose
+        tree keeps what is still needed of them."""
+        self.entries = Entries()
 
 
 WHITEOUT_PREFIX = ".wh."
@@ -250,6 +280,7 @@ def read_layer(
                 progress(direct.consumed)
             add(m)
     entries, problems, unsafe = builder.entries, builder.problems, builder.unsafe
+    entries.done()
     # Anything after the end-of-archive marker (the second zero block, blocking padding) is
     # part of the tar too.
     if unsafe > _UNSAFE_LISTED:
@@ -392,6 +423,7 @@ def _scan_positional(
     dir_ids = entries._dir_ids
     dir_id = entries.dir_id
     add_name = entries.names.append
+    share = entries._names_seen.setdefault
     add_parent = entries.parents.append
     add_kind = entries.kinds.append
     add_size = entries.sizes.append
@@ -484,7 +516,7 @@ def _scan_positional(
             if pid is None:
                 pid = dir_id(parent)
             add_parent(pid)
-            add_name(base)
+            add_name(share(base, base))
             if flag == 48:
                 add_kind(file_kind)
                 add_size(size)
