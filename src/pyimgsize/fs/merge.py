@@ -27,18 +27,57 @@ from pyimgsize.layers.reader import Kind, LayerData
 from pyimgsize.paths import join
 
 
-class Inode:
-    """File data stored once by one layer; `links` counts the visible paths sharing it."""
+class _Rare:
+    """What few inodes have: captured contents, or the path and layer of their death."""
 
-    __slots__ = ("data", "dead_layer", "dead_path", "layer", "links", "size")
+    __slots__ = ("data", "dead_layer", "dead_path")
+
+    def __init__(self, data: bytes | None) -> None:
+        self.data = data
+        self.dead_path: str | None = None
+        self.dead_layer: int | None = None
+
+
+class Inode:
+    """File data stored once by one layer; `links` counts the visible paths sharing it.
+
+    Four fields per object (a million-file image holds a million of them): the contents a
+    few files keep and the death of a few are one `_Rare` record, made when needed."""
+
+    __slots__ = ("_rare", "layer", "links", "size")
 
     def __init__(self, size: int, layer: int, data: bytes | None) -> None:
         self.size = size
         self.layer = layer
         self.links = 0
-        self.data = data
-        self.dead_path: str | None = None
-        self.dead_layer: int | None = None  # the layer that removed its last visible path
+        self._rare = None if data is None else _Rare(data)
+
+    @property
+    def data(self) -> bytes | None:
+        """The captured contents (a declared metadata file), else None."""
+        rare = self._rare
+        return None if rare is None else rare.data
+
+    @property
+    def dead_path(self) -> str | None:
+        """The path its last visible path was removed at (None while one is visible or
+        none ever was removed)."""
+        rare = self._rare
+        return None if rare is None else rare.dead_path
+
+    @property
+    def dead_layer(self) -> int | None:
+        """The layer that removed its last visible path."""
+        rare = self._rare
+        return None if rare is None else rare.dead_layer
+
+    def died(self, path: str, layer: int) -> None:
+        """Its last visible path, `path`, was removed by `layer`."""
+        rare = self._rare
+        if rare is None:
+            rare = self._rare = _Rare(None)
+        rare.dead_path = path
+        rare.dead_layer = layer
 
 
 class Dir:
@@ -50,32 +89,34 @@ class Dir:
 
 
 class File(Inode):
-    """A regular file's path. Its data is `inode`: the file itself when it is its data's
-    first name (one object per file, not two: a million-file image holds a million of them),
-    another path's when it is a hard link to it (then its own inode fields are unused; read
-    the data's through `inode`, always).
+    """A regular file's path, and its data's inode: a file is its own inode when it is its
+    data's first name (one object per file, not two). A hard link to another path's data is
+    a `LinkedFile`. Read a file's data through `inode`, always.
 
     `layer` is the layer that wrote the path; `inode.layer` the one that stored the data. A
     file that is its own inode keeps both equal: a layer that rewrites the path as a hard
-    link onto itself gets a new `File` sharing this one as its inode (`MergedFS._place`)."""
+    link onto itself gets a `LinkedFile` to this one (`MergedFS._place`)."""
 
-    __slots__ = ("_shared",)
-
-    def __init__(
-        self, size: int, layer: int, data: bytes | None, shared: Inode | None = None
-    ) -> None:
-        self.size = size
-        self.layer = layer
-        self.links = 0
-        self.data = data
-        self.dead_path = None
-        self.dead_layer = None
-        self._shared = shared
+    __slots__ = ()
 
     @property
     def inode(self) -> Inode:
-        shared = self._shared
-        return self if shared is None else shared
+        return self
+
+
+class LinkedFile(File):
+    """A path whose data is another path's inode (a hard link); its own inode fields are
+    unused."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, layer: int, target: Inode) -> None:
+        super().__init__(0, layer, None)
+        self._target = target
+
+    @property
+    def inode(self) -> Inode:
+        return self._target
 
 
 class Symlink:
@@ -179,7 +220,7 @@ class MergedFS:
         if not isinstance(target, File):
             target = self._lookup(link)
         if isinstance(target, File):
-            return File(0, index, None, target.inode)
+            return LinkedFile(index, target.inode)
         if isinstance(target, Symlink):
             # a hard link to a symlink (or a device node, below) is one more name for it:
             # tar writes those when the filesystem has them; no data either way
@@ -209,8 +250,8 @@ class MergedFS:
                 and existing.inode is node.inode
             ):
                 # a hardlink onto itself: the path is rewritten by this layer, its data is not
-                if existing._shared is None:
-                    parent.children[name] = File(0, index, None, existing)
+                if not isinstance(existing, LinkedFile):
+                    parent.children[name] = LinkedFile(index, existing)
                 else:
                     existing.layer = index
                 return
@@ -264,10 +305,10 @@ class MergedFS:
         while stack:
             n, p = stack.pop()
             if isinstance(n, File):
-                n.inode.links -= 1
-                if n.inode.links == 0:
-                    n.inode.dead_path = p
-                    n.inode.dead_layer = self._applying
+                inode = n.inode
+                inode.links -= 1
+                if inode.links == 0:
+                    inode.died(p, self._applying)
             elif isinstance(n, Dir):
                 stack.extend((c, join(p, k)) for k, c in n.children.items())
 
