@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures import Image, Layer, dist, write_docker_archive
-from pyimgsize.analyzers import CONTENT_WANTED, PIPELINE, analyze
+from fixtures import File, Image, Layer, dist, write_docker_archive
+from pyimgsize.analyzers import (
+    _STILL_WANTED,
+    CONTENT_WANTED,
+    PIPELINE,
+    analyze,
+    build_context,
+    build_report,
+)
 from pyimgsize.analyzers.ownership import FORMATS
 from pyimgsize.api import inspect
 from pyimgsize.layers.content import ContentSelector, MetadataFile
@@ -64,3 +71,30 @@ def test_what_the_reader_keeps_is_what_the_analysis_sees(tmp_path: Path) -> None
     # everything that does not read contents is the same
     assert blind.image == full.image
     assert blind.layers[0].bytes == full.layers[0].bytes
+
+
+def test_contents_are_dropped_once_no_later_analyzer_reads_them(tmp_path: Path) -> None:
+    """After each analyzer, the contents only it and those before it declared are dropped (a
+    million-file image keeps tens of MB of RECORD files otherwise); the dpkg lists that the
+    caches and advice analyzers read stay until they have run."""
+    record = f"{SITE}/foo-1.0.dist-info/RECORD"
+    dpkg_list = "var/lib/dpkg/info/python3.list"
+    foo = dist(SITE, "foo", "1.0", {"foo/__init__.py": 40})
+    path = tmp_path / "image.tar"
+    layer = Layer([*foo, File(dpkg_list, data=b"/usr/bin/python3\n")])
+    write_docker_archive(path, Image("test/pipeline:2", [layer]))
+    ctx = build_context(open_source(f"docker-archive:{path}").load(wants=CONTENT_WANTED))
+    assert sorted(p for p, _ in ctx.fs.captured) == sorted(
+        [f"{SITE}/foo-1.0.dist-info/{n}" for n in ("INSTALLER", "METADATA", "RECORD")] + [dpkg_list]
+    )
+    seen: dict[str, tuple[bool, bool]] = {}
+    for analyzer, still_wanted in zip(PIPELINE, _STILL_WANTED, strict=True):
+        analyzer.run(ctx)
+        ctx.fs.release_contents(still_wanted)
+        name = type(analyzer).__name__
+        seen[name] = (ctx.index.data(record) is not None, ctx.index.data(dpkg_list) is not None)
+    assert seen["DistributionsAnalyzer"] == (False, True)
+    assert seen["CachesAnalyzer"] == (False, True)
+    assert seen["AdviceAnalyzer"] == (False, False)
+    assert ctx.fs.captured == []
+    assert [(p.name, p.ownership) for p in build_report(ctx).packages] == [("foo", "RECORD")]

@@ -51,6 +51,12 @@ PIPELINE: tuple[Analyzer, ...] = (
 CONTENT_WANTED = ContentSelector(m for analyzer in PIPELINE for m in analyzer.metadata)
 """The files whose contents the analysis reads; the layer reader keeps only these."""
 
+_STILL_WANTED = [
+    ContentSelector(m for later in PIPELINE[n + 1 :] for m in later.metadata)
+    for n in range(len(PIPELINE))
+]
+"""After each analyzer of `PIPELINE`, the files whose contents the analyzers after it read."""
+
 
 def build_context(loaded: LoadedImage) -> Context:
     """Merge the layers and index the final view. The layers' entries are released once
@@ -110,8 +116,9 @@ def run_pipeline(loaded: LoadedImage) -> Context:
     analyzer of `PIPELINE` has run over it (what `analyze` reports; the HTML report also
     draws its file tree, `analyzers.file_tree`)."""
     ctx = build_context(loaded)
-    for analyzer in PIPELINE:
+    for analyzer, still_wanted in zip(PIPELINE, _STILL_WANTED, strict=True):
         analyzer.run(ctx)
+        ctx.fs.release_contents(still_wanted)
     return ctx
 
 

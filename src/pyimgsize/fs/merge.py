@@ -19,7 +19,7 @@ the end. Memory grows with the number of paths, not with bytes.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pyimgsize.findings import Finding
@@ -70,6 +70,11 @@ class Inode:
         """The layer that removed its last visible path."""
         rare = self._rare
         return None if rare is None else rare.dead_layer
+
+    def drop_data(self) -> None:
+        """Forget the captured contents (nothing will read them any more)."""
+        if self._rare is not None:
+            self._rare.data = None
 
     def died(self, path: str, layer: int) -> None:
         """Its last visible path, `path`, was removed by `layer`."""
@@ -136,6 +141,22 @@ class Other:
 
 Node = Dir | File | Symlink | Other
 
+
+def _give_back_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's `malloc_trim`; elsewhere
+    nothing). Contents are large blocks of the C heap, interleaved with live ones, while
+    Python's small objects come from separate mappings: without this, the pages dropped
+    contents free stay in the process, unused, and the analysis after them grows on top
+    (measured on the 1,000,000-file benchmark image: 523 MB peak RSS without, 469 MB with)."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):
+        return
+    trim(0)
+
+
 MAX_SYMLINK_HOPS = 40
 
 
@@ -144,6 +165,8 @@ class MergedFS:
     root: Dir = field(default_factory=lambda: Dir(-1))
     inodes_by_layer: list[list[Inode]] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
+    captured: list[tuple[str, Inode]] = field(default_factory=list)
+    """The inodes stored with captured contents, each with the path it was stored at."""
     # directories this layer has reached, by path, so an entry finds its parent in one lookup;
     # any removal may detach some of them, so removals clear it
     _dirs: dict[str, Dir] = field(default_factory=dict, repr=False)
@@ -214,6 +237,24 @@ class MergedFS:
             else:
                 node = Other(index)
             self._place(parent, parent_path, name, existing, node, index)
+        for i, contents in data.items():
+            path = entries.path(i)
+            stored_at = self._lookup_literal(path)
+            if isinstance(stored_at, File) and stored_at.data is contents:
+                self.captured.append((path, stored_at))
+
+    def release_contents(self, keep: Callable[[str], bool]) -> None:
+        """Drop the captured contents of the files whose stored path `keep` does not select:
+        no one reads them any more (at a million paths, RECORD files alone are tens of MB)."""
+        kept = []
+        for path, inode in self.captured:
+            if keep(path):
+                kept.append((path, inode))
+            else:
+                inode.drop_data()
+        if len(kept) < len(self.captured):
+            _give_back_free_memory()
+        self.captured = kept
 
     def _hardlink(self, path: str, link: str, index: int, stored: list[Inode]) -> Node:
         target = self._lookup_literal(link)
