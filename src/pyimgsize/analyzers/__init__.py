@@ -18,6 +18,7 @@ from pyimgsize.analyzers.site_packages import SitePackagesAnalyzer, find_site_pa
 from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex
 from pyimgsize.fs.merge import merge
+from pyimgsize.heap import give_back_free_pages
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.report import InspectReport, Problem, Totals
 from pyimgsize.sources.base import LoadedImage
@@ -65,6 +66,7 @@ def build_context(loaded: LoadedImage) -> Context:
     fs = merge([layer.data for layer in loaded.layers])
     for layer in loaded.layers:
         layer.data.release_entries()
+    give_back_free_pages()
     index = FileIndex(fs)
     env = loaded.env
     return Context(
@@ -119,6 +121,7 @@ def run_pipeline(loaded: LoadedImage) -> Context:
     for analyzer, still_wanted in zip(PIPELINE, _STILL_WANTED, strict=True):
         analyzer.run(ctx)
         ctx.fs.release_contents(still_wanted)
+        give_back_free_pages()  # what it dropped and freed, before the next one grows
     return ctx
 
 
