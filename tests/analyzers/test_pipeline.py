@@ -76,7 +76,8 @@ def test_what_the_reader_keeps_is_what_the_analysis_sees(tmp_path: Path) -> None
 def test_contents_are_dropped_once_no_later_analyzer_reads_them(tmp_path: Path) -> None:
     """After each analyzer, the contents only it and those before it declared are dropped (a
     million-file image keeps tens of MB of RECORD files otherwise); the dpkg lists that the
-    caches and advice analyzers read stay until they have run."""
+    caches and advice analyzers read stay until they have run. The distributions analyzer
+    drops the RECORDs itself, once read (before it builds its tables)."""
     record = f"{SITE}/foo-1.0.dist-info/RECORD"
     dpkg_list = "var/lib/dpkg/info/python3.list"
     foo = dist(SITE, "foo", "1.0", {"foo/__init__.py": 40})
@@ -89,12 +90,19 @@ def test_contents_are_dropped_once_no_later_analyzer_reads_them(tmp_path: Path) 
     )
     seen: dict[str, tuple[bool, bool]] = {}
     for analyzer, still_wanted in zip(PIPELINE, _STILL_WANTED, strict=True):
+        ctx.contents_still_wanted = still_wanted
         analyzer.run(ctx)
-        ctx.fs.release_contents(still_wanted)
         name = type(analyzer).__name__
         seen[name] = (ctx.index.data(record) is not None, ctx.index.data(dpkg_list) is not None)
+        ctx.done_reading_contents()  # as run_pipeline does
+        seen[f"after {name}"] = (
+            ctx.index.data(record) is not None,
+            ctx.index.data(dpkg_list) is not None,
+        )
     assert seen["DistributionsAnalyzer"] == (False, True)
     assert seen["CachesAnalyzer"] == (False, True)
-    assert seen["AdviceAnalyzer"] == (False, False)
+    assert seen["after CachesAnalyzer"] == (False, True)
+    assert seen["AdviceAnalyzer"] == (False, True)
+    assert seen["after AdviceAnalyzer"] == (False, False)
     assert ctx.fs.captured == []
     assert [(p.name, p.ownership) for p in build_report(ctx).packages] == [("foo", "RECORD")]

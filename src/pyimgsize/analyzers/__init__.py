@@ -119,9 +119,9 @@ def run_pipeline(loaded: LoadedImage) -> Context:
     draws its file tree, `analyzers.file_tree`)."""
     ctx = build_context(loaded)
     for analyzer, still_wanted in zip(PIPELINE, _STILL_WANTED, strict=True):
+        ctx.contents_still_wanted = still_wanted
         analyzer.run(ctx)
-        ctx.fs.release_contents(still_wanted)
-        give_back_free_pages()  # what it dropped and freed, before the next one grows
+        ctx.done_reading_contents()  # and what it freed goes back, before the next one grows
     return ctx
 
 

@@ -8,12 +8,14 @@ assembled from them at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyimgsize.analyzers.ownership import Distribution
 from pyimgsize.findings import Finding
 from pyimgsize.fs.index import FileIndex, InodeSet
 from pyimgsize.fs.merge import MergedFS
+from pyimgsize.heap import give_back_free_pages
 from pyimgsize.report import (
     BytecodeHealth,
     Cache,
@@ -47,6 +49,9 @@ class Context:
     """Real paths of the site-packages directories (design.md §3), sorted."""
     problems: list[Finding]
     """Every problem so far, in the order found; analyzers append theirs."""
+    contents_still_wanted: Callable[[str], bool] = field(default=lambda path: True, repr=False)
+    """Whether an analyzer yet to run reads the captured contents of the file stored at this
+    path (set by `run_pipeline` before each analyzer; by default, all are kept)."""
 
     # DistributionsAnalyzer
     distributions: list[Distribution] = field(default_factory=list)
@@ -83,3 +88,11 @@ class Context:
 
     # AdviceAnalyzer
     suggestions: list[Suggestion] = field(default_factory=list)
+
+    def done_reading_contents(self) -> None:
+        """The running analyzer reads no more captured contents: drop those that no analyzer
+        yet to run reads, and give the memory they held back to the system. `run_pipeline`
+        calls it after each analyzer; an analyzer that builds large tables after reading may
+        call it before (at a million files, RECORD contents are tens of MB)."""
+        self.fs.release_contents(self.contents_still_wanted)
+        give_back_free_pages()

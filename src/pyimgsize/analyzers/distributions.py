@@ -150,6 +150,7 @@ class DistributionsAnalyzer:
 
     def run(self, ctx: Context) -> None:
         dists = read_distributions(ctx)
+        ctx.done_reading_contents()  # RECORDs read: not held while the tables below grow
         owner: dict[str, Distribution] = {}
         shared_paths: set[str] = set()
         for d in dists:
