@@ -45,6 +45,29 @@ def test_files_dirs_symlinks_and_hardlinks() -> None:
     assert index.data("no/such/file") is None
 
 
+def test_canonical_paths_give_the_index_own_strings() -> None:
+    """An equal path read from elsewhere maps to the index's own string (for a file that
+    keeps contents, a hard link and a plain file alike); no copy of the table is made."""
+    index = _index()
+    canon = index.canonical_paths()
+    assert list(canon) == list(index.files)
+    assert len(canon) == len(index.files)
+    for path in index.files:
+        copy = "".join(list(path))
+        assert copy is not path
+        assert canon.get(copy) is path
+        assert canon[copy] is path
+        assert index.files[path].path is path
+    assert canon.get("no/such/file") is None
+    assert "no/such/file" not in canon
+    assert "var/lib/dpkg/info/python3-pkg.list" in canon
+    # the replaced a.py: dead, never indexed
+    (old_a,) = [i for i in index.fs.inodes_by_layer[0] if i.dead_path == f"{SITE}/pkg/a.py"]
+    assert isinstance(old_a, FileNode)
+    assert old_a.path is None
+    assert old_a.dead_layer == 1
+
+
 def test_lookups_through_symlinked_parents() -> None:
     index = _index()
     through_lib64 = "opt/venv/lib64/python3.11/site-packages/pkg/a.py"

@@ -10,6 +10,8 @@ lists it, pip lists it with no size). RECORD decides ownership, the final view d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import FORMATS, Distribution, Ownership, listed_by_dpkg
 from pyimgsize.analyzers.ownership import dpkg as dpkg_format
@@ -109,7 +111,7 @@ def _own_listed(
     paths: set[str],
     listed: list[str],
     index: FileIndex,
-    canonical: dict[str, str],
+    canonical: Mapping[str, str],
 ) -> None:
     """Add to `paths` the listed files that are visible regular files, and the bytecode of
     listed `.py` files; count in `dist` the listed files that are gone. `canonical` is

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 
 from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Node, Symlink
 from pyimgsize.layers.content import MetadataFile
@@ -56,6 +56,7 @@ class FileIndex:
                 path = prefix + name
                 if isinstance(node, File):
                     files[path] = node
+                    node.indexed_at(path)
                     order.append(path)
                 elif isinstance(node, Dir):
                     dirs[path] = node
@@ -96,11 +97,12 @@ class FileIndex:
         span = self._spans.get(top)
         return [] if span is None else self._order[span[0] : span[1]]
 
-    def canonical_paths(self) -> dict[str, str]:
-        """Each visible regular file's path -> the index's own string of it, made on each call
-        for a caller that keeps paths read from elsewhere (a RECORD row) and drops it when done:
-        equal paths then share one string instead of one per list that names them."""
-        return {p: p for p in self.files}
+    def canonical_paths(self) -> Mapping[str, str]:
+        """Each visible regular file's path -> the index's own string of it, for a caller that
+        keeps paths read from elsewhere (a RECORD row): equal paths then share one string
+        instead of one per list that names them. A view of `files` (each `File.path`), not
+        a copy: a copy is a table of a million entries (~56 MB) at a million files."""
+        return _CanonicalPaths(self.files)
 
     def data(self, path: str) -> bytes | None:
         """The kept contents of the visible file at `path` (a declared metadata file)."""
@@ -140,6 +142,34 @@ class FileIndex:
     @functools.cached_property
     def pycs(self) -> PycIndex:
         return PycIndex(self)
+
+
+class _CanonicalPaths(Mapping[str, str]):
+    """A visible regular file's path -> `File.path`, the index's string of it."""
+
+    __slots__ = ("_files",)
+
+    def __init__(self, files: dict[str, File]) -> None:
+        self._files = files
+
+    def __getitem__(self, path: str) -> str:
+        found = self._files[path].path
+        if found is None:  # (not a file of this index)
+            raise KeyError(path)
+        return found
+
+    def get(self, path: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        f = self._files.get(path)
+        return default if f is None else f.path
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._files
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
 
 
 class DpkgIndex:

@@ -28,12 +28,14 @@ from pyimgsize.paths import join
 
 
 class _Rare:
-    """What few inodes have: captured contents, or the path and layer of their death."""
+    """What few files have: captured contents, or the path and layer of their death (and
+    then their `File.path` too)."""
 
-    __slots__ = ("data", "dead_layer", "dead_path")
+    __slots__ = ("data", "dead_layer", "dead_path", "path")
 
-    def __init__(self, data: bytes | None) -> None:
+    def __init__(self, data: bytes | None, path: str | None) -> None:
         self.data = data
+        self.path = path
         self.dead_path: str | None = None
         self.dead_layer: int | None = None
 
@@ -41,8 +43,9 @@ class _Rare:
 class Inode:
     """File data stored once by one layer; `links` counts the visible paths sharing it.
 
-    Four fields per object (a million-file image holds a million of them): the contents a
-    few files keep and the death of a few are one `_Rare` record, made when needed."""
+    Four fields per object (a million-file image holds a million of them; a fifth would
+    cost 16 bytes each): `_rare` is None, or the file's path in the final view (`File.path`),
+    or, for the few files that keep contents or died, a `_Rare` record holding those too."""
 
     __slots__ = ("_rare", "layer", "links", "size")
 
@@ -50,37 +53,42 @@ class Inode:
         self.size = size
         self.layer = layer
         self.links = 0
-        self._rare = None if data is None else _Rare(data)
+        self._rare: _Rare | str | None = None if data is None else _Rare(data, None)
 
     @property
     def data(self) -> bytes | None:
         """The captured contents (a declared metadata file), else None."""
         rare = self._rare
-        return None if rare is None else rare.data
+        return rare.data if isinstance(rare, _Rare) else None
 
     @property
     def dead_path(self) -> str | None:
         """The path its last visible path was removed at (None while one is visible or
         none ever was removed)."""
         rare = self._rare
-        return None if rare is None else rare.dead_path
+        return rare.dead_path if isinstance(rare, _Rare) else None
 
     @property
     def dead_layer(self) -> int | None:
         """The layer that removed its last visible path."""
         rare = self._rare
-        return None if rare is None else rare.dead_layer
+        return rare.dead_layer if isinstance(rare, _Rare) else None
 
     def drop_data(self) -> None:
         """Forget the captured contents (nothing will read them any more)."""
-        if self._rare is not None:
-            self._rare.data = None
+        rare = self._rare
+        if isinstance(rare, _Rare):
+            rare.data = None
+
+    def _record(self) -> _Rare:
+        rare = self._rare
+        if not isinstance(rare, _Rare):
+            rare = self._rare = _Rare(None, rare)
+        return rare
 
     def died(self, path: str, layer: int) -> None:
         """Its last visible path, `path`, was removed by `layer`."""
-        rare = self._rare
-        if rare is None:
-            rare = self._rare = _Rare(None)
+        rare = self._record()
         rare.dead_path = path
         rare.dead_layer = layer
 
@@ -107,6 +115,21 @@ class File(Inode):
     @property
     def inode(self) -> Inode:
         return self
+
+    @property
+    def path(self) -> str | None:
+        """Its path in the final view, the very string `FileIndex` keys it by (None before
+        a `FileIndex` was made, and for a file the final view does not show)."""
+        rare = self._rare
+        return rare if rare is None or isinstance(rare, str) else rare.path
+
+    def indexed_at(self, path: str) -> None:
+        """`FileIndex` found it at `path`."""
+        rare = self._rare
+        if rare is None or isinstance(rare, str):
+            self._rare = path
+        else:
+            rare.path = path
 
 
 class LinkedFile(File):
