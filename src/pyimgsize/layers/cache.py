@@ -42,12 +42,12 @@ from pyimgsize.findings import Finding
 from pyimgsize.layers.content import ContentSelector
 from pyimgsize.layers.reader import Entries, Kind, LayerData
 
-FORMAT = 2  # 2: the columns of `reader.Entries` (directories stored once)
+FORMAT = 3  # 2: the columns of `reader.Entries` (directories stored once); 3: names too
 MAGIC = b"pyimgsize layer cache\n"
 DEFAULT_MAX_BYTES = 2048 << 20
 _HEADER = struct.Struct("<II")  # format, key length
 _PAYLOAD = struct.Struct("<Q32s")  # payload length, sha256 of the payload
-_COUNTS = struct.Struct("<QIIII")  # tar bytes, entries, directories, links, captured files
+_COUNTS = struct.Struct("<QIIIII")  # tar bytes, entries, directories, names, links, captured
 _TMP_PREFIX = ".tmp-"
 _STALE_TMP_SECONDS = 3600
 _BLOB_DIGEST = re.compile(r"(?:^|/)blobs/(sha256|sha512)/([0-9a-f]{64,128})$")
@@ -267,13 +267,15 @@ def _unlink(path: Path) -> bool:
 # --- the file format ---------------------------------------------------------------------------
 #
 # MAGIC | format u32, key length u32 | key | payload length u64, sha256(payload) | payload
-# payload = zlib(counts: tar bytes u64, entries u32, directories u32, links u32, captured u32 |
-#                kinds (1 byte each) | sizes (i64 each) | parents (u32 each) | linked entry
-#                indexes (u32 each) | captured entry indexes (u32 each) | captured lengths (i64
-#                each) | meta JSON length u32 | meta JSON | directories NUL-joined (length u64) |
-#                names NUL-joined (length u64) | links NUL-joined | captured contents)
+# payload = zlib(counts: tar bytes u64, entries u32, directories u32, distinct names u32,
+#                links u32, captured u32 | kinds (1 byte each) | sizes (i64 each) | parents (u32
+#                each) | name ids (u32 each) | linked entry indexes (u32 each) | captured entry
+#                indexes (u32 each) | captured lengths (i64 each) | meta JSON length u32 | meta
+#                JSON | directories NUL-joined (length u64) | distinct names NUL-joined (length
+#                u64) | links NUL-joined | captured contents)
 # meta JSON: compression, compressed bytes, diff digest, problems.
-# (the columns of `reader.Entries`, as they are)
+# (the columns of `reader.Entries`, as they are, but each distinct name stored once: decoding
+# then makes one string per distinct name, as the reader does, not one per entry)
 
 
 def _joined(items: list[str]) -> bytes | None:
@@ -295,7 +297,9 @@ def _encode(data: LayerData, key: bytes) -> bytes | None:
     captured = [entries.data[i] for i in captured_at]
     captured_len = array("q", (len(c) for c in captured))
     dirs_raw = _joined(entries.dirs)
-    names_raw = _joined(entries.names)
+    name_ids: dict[str, int] = {}
+    names = array("I", [name_ids.setdefault(name, len(name_ids)) for name in entries.names])
+    names_raw = _joined(list(name_ids))
     links_raw = _joined(links)
     if dirs_raw is None or names_raw is None or links_raw is None:
         return None
@@ -312,10 +316,13 @@ def _encode(data: LayerData, key: bytes) -> bytes | None:
     ).encode("utf-8", "surrogateescape")
     payload = b"".join(
         [
-            _COUNTS.pack(data.tar_bytes, n, len(entries.dirs), len(links), len(captured)),
+            _COUNTS.pack(
+                data.tar_bytes, n, len(entries.dirs), len(name_ids), len(links), len(captured)
+            ),
             bytes(entries.kinds),
             entries.sizes.tobytes(),
             entries.parents.tobytes(),
+            names.tobytes(),
             linked.tobytes(),
             captured_at.tobytes(),
             captured_len.tobytes(),
@@ -370,7 +377,7 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
         raise _Bad  # truncated or damaged
     payload = zlib.decompress(packed)
     p = memoryview(payload)
-    tar_bytes, n, n_dirs, n_links, n_captured = _COUNTS.unpack_from(p, 0)
+    tar_bytes, n, n_dirs, n_names, n_links, n_captured = _COUNTS.unpack_from(p, 0)
     at = _COUNTS.size
 
     def take(size: int) -> memoryview:
@@ -389,6 +396,7 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
     kinds = bytearray(take(n))
     sizes = column("q", n)
     parents = column("I", n)
+    name_ids = column("I", n)
     linked = column("I", n_links)
     captured_at = column("I", n_captured)
     captured_len = column("q", n_captured)
@@ -404,10 +412,11 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
         raise _Bad
     links_raw = bytes(p[at:links_end]).decode("utf-8", "surrogateescape")
     at = links_end
-    names = names_raw.split("\0") if n else []
+    distinct = names_raw.split("\0") if n_names else []
     links = links_raw.split("\0") if n_links else []
     if (
-        len(names) != n
+        len(distinct) != n_names
+        or (n and max(name_ids) >= n_names)
         or len(dirs) != n_dirs
         or not dirs
         or dirs[0] != ""
@@ -425,9 +434,7 @@ def _decode_checked(raw: bytes, key: bytes) -> LayerData:
     entries.dirs = dirs
     entries.reindex_dirs()
     entries.parents = parents
-    entries.names = names
-    entries.share_names()
-    entries.done()
+    entries.names = [distinct[i] for i in name_ids]
     entries.kinds = kinds
     entries.sizes = sizes
     entries.links = dict(zip(linked, links, strict=True))

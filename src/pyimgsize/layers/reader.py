@@ -111,11 +111,6 @@ class Entries:
         """Rebuild the directory lookup after `dirs` was replaced (a decoded cache entry)."""
         self._dir_ids = {d: i for i, d in enumerate(self.dirs)}
 
-    def share_names(self) -> None:
-        """Make equal names one string (after `names` was replaced: a decoded cache entry)."""
-        seen = self._names_seen
-        self.names = [seen.setdefault(n, n) for n in self.names]
-
     def done(self) -> None:
         """Adding is over: drop the bookkeeping that only adding needs (a later `add` still
         works; its names are then shared among themselves only)."""
