@@ -467,6 +467,7 @@ def merge(layers: list[LayerData]) -> MergedFS:
     try:
         for layer in layers:
             fs.apply(layer)
+        fs._dirs.clear()  # the last layer's directories by path: only applying needs them
     finally:
         if was_enabled:
             gc.enable()
