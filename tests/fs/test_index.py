@@ -68,6 +68,27 @@ def test_canonical_paths_give_the_index_own_strings() -> None:
     assert old_a.dead_layer == 1
 
 
+def test_a_dead_file_keeps_where_and_when_it_died_with_or_without_contents() -> None:
+    listed = "var/lib/dpkg/info/a.list"
+    index = FileIndex(
+        merged(
+            Layer([File("x/plain", 5), File(listed, data=b"/x\n"), File("x/kept", 1)]),
+            Layer([Whiteout("x/plain"), File(listed, data=b"/y\n")]),
+        )
+    )
+    dead = {i.dead_path: i for i in index.fs.inodes_by_layer[0] if i.links == 0}
+    assert sorted(dead) == [listed, "x/plain"]
+    for inode in dead.values():
+        assert inode.dead_layer == 1
+        assert isinstance(inode, FileNode)
+        assert inode.path is None
+    assert dead[listed].data == b"/x\n"
+    assert index.data(listed) == b"/y\n"
+    assert index.files[listed].path == listed
+    assert index.files["x/kept"].path == "x/kept"
+    assert index.files["x/kept"].dead_path is None
+
+
 def test_lookups_through_symlinked_parents() -> None:
     index = _index()
     through_lib64 = "opt/venv/lib64/python3.11/site-packages/pkg/a.py"

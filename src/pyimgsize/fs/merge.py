@@ -28,8 +28,7 @@ from pyimgsize.paths import join
 
 
 class _Rare:
-    """What few files have: captured contents, or the path and layer of their death (and
-    then their `File.path` too)."""
+    """What few files have: captured contents (and then their `File.path` and death too)."""
 
     __slots__ = ("data", "dead_layer", "dead_path", "path")
 
@@ -40,12 +39,24 @@ class _Rare:
         self.dead_layer: int | None = None
 
 
+class _Death:
+    """The path and layer where a file without captured contents lost its last visible path:
+    two fields, as the layer that rewrites a million files kills a million of them."""
+
+    __slots__ = ("layer", "path")
+
+    def __init__(self, path: str, layer: int) -> None:
+        self.path = path
+        self.layer = layer
+
+
 class Inode:
     """File data stored once by one layer; `links` counts the visible paths sharing it.
 
     Four fields per object (a million-file image holds a million of them; a fifth would
     cost 16 bytes each): `_rare` is None, or the file's path in the final view (`File.path`),
-    or, for the few files that keep contents or died, a `_Rare` record holding those too."""
+    or its death (`_Death`), or, for the few files that keep contents, a `_Rare` record of
+    those and the rest."""
 
     __slots__ = ("_rare", "layer", "links", "size")
 
@@ -53,7 +64,7 @@ class Inode:
         self.size = size
         self.layer = layer
         self.links = 0
-        self._rare: _Rare | str | None = None if data is None else _Rare(data, None)
+        self._rare: _Rare | _Death | str | None = None if data is None else _Rare(data, None)
 
     @property
     def data(self) -> bytes | None:
@@ -66,12 +77,16 @@ class Inode:
         """The path its last visible path was removed at (None while one is visible or
         none ever was removed)."""
         rare = self._rare
+        if isinstance(rare, _Death):
+            return rare.path
         return rare.dead_path if isinstance(rare, _Rare) else None
 
     @property
     def dead_layer(self) -> int | None:
         """The layer that removed its last visible path."""
         rare = self._rare
+        if isinstance(rare, _Death):
+            return rare.layer
         return rare.dead_layer if isinstance(rare, _Rare) else None
 
     def drop_data(self) -> None:
@@ -80,17 +95,14 @@ class Inode:
         if isinstance(rare, _Rare):
             rare.data = None
 
-    def _record(self) -> _Rare:
-        rare = self._rare
-        if not isinstance(rare, _Rare):
-            rare = self._rare = _Rare(None, rare)
-        return rare
-
     def died(self, path: str, layer: int) -> None:
-        """Its last visible path, `path`, was removed by `layer`."""
-        rare = self._record()
-        rare.dead_path = path
-        rare.dead_layer = layer
+        """Its last visible path, `path`, was removed by `layer` (the final view does not
+        show it: it has no `File.path`)."""
+        rare = self._rare
+        if isinstance(rare, _Rare):
+            rare.dead_path, rare.dead_layer, rare.path = path, layer, None
+        else:
+            self._rare = _Death(path, layer)
 
 
 class Dir:
@@ -121,15 +133,20 @@ class File(Inode):
         """Its path in the final view, the very string `FileIndex` keys it by (None before
         a `FileIndex` was made, and for a file the final view does not show)."""
         rare = self._rare
-        return rare if rare is None or isinstance(rare, str) else rare.path
+        if rare is None or isinstance(rare, str):
+            return rare
+        return rare.path if isinstance(rare, _Rare) else None
 
     def indexed_at(self, path: str) -> None:
         """`FileIndex` found it at `path`."""
         rare = self._rare
-        if rare is None or isinstance(rare, str):
-            self._rare = path
-        else:
+        if isinstance(rare, _Rare):
             rare.path = path
+        elif isinstance(rare, _Death):  # (shown again: keep where it was lost, as ever)
+            self._rare = _Rare(None, path)
+            self._rare.dead_path, self._rare.dead_layer = rare.path, rare.layer
+        else:
+            self._rare = path
 
 
 class LinkedFile(File):
