@@ -56,7 +56,10 @@ class FileIndex:
                 path = prefix + name
                 if isinstance(node, File):
                     files[path] = node
-                    node.indexed_at(path)
+                    if node._rare is None:
+                        node._rare = path  # `indexed_at`, inline for the common case
+                    else:
+                        node.indexed_at(path)
                     order.append(path)
                 elif isinstance(node, Dir):
                     dirs[path] = node
