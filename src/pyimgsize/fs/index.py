@@ -14,6 +14,8 @@ import functools
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from itertools import compress, repeat
+from operator import and_, attrgetter, not_
 
 from pyimgsize.fs.merge import Dir, File, Inode, MergedFS, Node, Symlink
 from pyimgsize.layers.content import MetadataFile
@@ -324,16 +326,35 @@ class InodeSet:
     ) -> None:
         """Append `s`'s inodes not in `seen` (and add them to it). A file with one visible
         path whose path is below one of `below` is in already; with `single_path_new`, every
-        such file of `s` is new (and is not added to `seen`)."""
-        inodes, paths, cats = self._inodes, self._paths, self._cats
-        for inode, path, cat in zip(s._inodes, s._paths, s._cats, strict=True):
-            if inode.links != 1 or not single_path_new:
-                if (inode.links == 1 and path.startswith(below)) or inode in seen:
-                    continue
+        such file of `s` is new (and is not added to `seen`).
+
+        Decided in bulk (C-level passes over the arrays), in order: only the inodes that need
+        the seen-set go through it one by one."""
+        inodes, paths, cats = s._inodes, s._paths, s._cats
+        single = list(map(_ONE_LINK, map(_LINKS, inodes))) if single_path_new or below else []
+        if single_path_new:
+            if all(single):
+                self._inodes.extend(inodes)
+                self._paths.extend(paths)
+                self._cats.extend(cats)
+                return
+            keep = bytearray(single)
+            check: Iterable[int] = compress(range(len(inodes)), map(not_, single))
+        else:
+            keep = bytearray(len(inodes))
+            if below:
+                inside = map(str.startswith, paths, repeat(below))
+                check = compress(range(len(inodes)), map(not_, map(and_, single, inside)))
+            else:
+                check = range(len(inodes))
+        for i in check:
+            inode = inodes[i]
+            if inode not in seen:
                 seen.add(inode)
-            inodes.append(inode)
-            paths.append(path)
-            cats.append(cat)
+                keep[i] = 1
+        self._inodes.extend(compress(inodes, keep))
+        self._paths.extend(compress(paths, keep))
+        self._cats.extend(compress(cats, keep))
 
     def __len__(self) -> int:
         return len(self._inodes)
@@ -348,25 +369,28 @@ class InodeSet:
 
     @property
     def bytes(self) -> int:
-        return sum([inode.size for inode in self._inodes])
+        total: int = sum(map(_SIZE, self._inodes))
+        return total
 
     def bytes_outside(self, paths: Container[str], linked: Container[Inode]) -> int:
         """Bytes of the inodes that no path of `paths` reaches, given `linked`: the
         hard-linked inodes those paths reach. A file with one visible path is reached when
         that path is in `paths` (no set of a million inodes is needed for that)."""
+        inodes = self._inodes
+        if all(map(_ONE_LINK, map(_LINKS, inodes))):
+            sizes: list[int] = list(map(_SIZE, inodes))
+            reached: int = sum(compress(sizes, map(paths.__contains__, self._paths)))
+            return sum(sizes) - reached
         return sum(
             [
                 inode.size
-                for inode, path in zip(self._inodes, self._paths, strict=True)
+                for inode, path in zip(inodes, self._paths, strict=True)
                 if (path not in paths if inode.links == 1 else inode not in linked)
             ]
         )
 
     def by_category(self) -> Counter[str]:
-        sizes = [0] * len(_CATEGORIES)
-        for inode, cat in zip(self._inodes, self._cats, strict=True):
-            sizes[cat] += inode.size
-        return _counter(sizes, self._cats)
+        return _by_category(list(map(_SIZE, self._inodes)), self._cats)
 
     def by_layer(self) -> dict[int, Counter[str]]:
         """Bytes by the layer that stored them, then by category (every storing layer is a
@@ -374,24 +398,60 @@ class InodeSet:
         return self.by_category_and_layer()[1]
 
     def by_category_and_layer(self) -> tuple[Counter[str], dict[int, Counter[str]]]:
-        """`by_category()` and `by_layer()` in one pass."""
-        sizes = [0] * len(_CATEGORIES)
-        layers: dict[int, list[int]] = {}
+        """`by_category()` and `by_layer()` in one pass (or, when the inodes come from a
+        few layers, a few C-level passes: one per layer)."""
+        inodes, cats = self._inodes, self._cats
+        sizes = list(map(_SIZE, inodes))
+        layers = list(map(_LAYER, inodes))
+        order = list(dict.fromkeys(layers))  # the storing layers, in order of first inode
+        total = _by_category(sizes, cats)
+        if len(order) == 1:
+            return total, {order[0]: total.copy()}
+        if len(order) <= _FEW_LAYERS:
+            by_layer: dict[int, Counter[str]] = {}
+            for layer in order:
+                mine = list(map(layer.__eq__, layers))
+                by_layer[layer] = _by_category(
+                    list(compress(sizes, mine)), bytearray(compress(cats, mine))
+                )
+            return total, by_layer
+        per_layer: dict[int, list[int]] = {}
         present: dict[int, bytearray] = {}
-        for inode, cat in zip(self._inodes, self._cats, strict=True):
-            size = inode.size
-            sizes[cat] += size
-            layer = inode.layer
-            per_layer = layers.get(layer)
-            if per_layer is None:
-                per_layer = layers[layer] = [0] * len(_CATEGORIES)
+        for size, layer, cat in zip(sizes, layers, cats, strict=True):
+            counts = per_layer.get(layer)
+            if counts is None:
+                counts = per_layer[layer] = [0] * len(_CATEGORIES)
                 present[layer] = bytearray(len(_CATEGORIES))
-            per_layer[cat] += size
+            counts[cat] += size
             present[layer][cat] = 1
-        return _counter(sizes, self._cats), {
-            layer: _counter(per_layer, [c for c, f in enumerate(present[layer]) if f])
-            for layer, per_layer in layers.items()
+        return total, {
+            layer: _counter(counts, [c for c, f in enumerate(present[layer]) if f])
+            for layer, counts in per_layer.items()
         }
+
+
+_SIZE = attrgetter("size")
+_LAYER = attrgetter("layer")
+_LINKS = attrgetter("links")
+_ONE_LINK = (1).__eq__
+_FEW_LAYERS = 6
+"""Up to this many storing layers, bytes by layer are counted in one C-level pass per layer;
+beyond, in one Python-level pass over the inodes."""
+_ONLY = [bytes(int(i == code) for i in range(256)) for code in range(len(_CATEGORIES))]
+"""Per category code, the `bytes.translate` table that maps it to 1 and every other to 0."""
+
+
+def _by_category(sizes: list[int], cats: bytearray) -> Counter[str]:
+    """Bytes by category name of files of these sizes and category codes (a key for every
+    code present, even at 0 bytes, as counting file by file gives)."""
+    present = set(cats)
+    totals = [0] * len(_CATEGORIES)
+    if len(present) == 1:
+        totals[cats[0]] = sum(sizes)
+    else:
+        for c in present:
+            totals[c] = sum(compress(sizes, cats.translate(_ONLY[c])))
+    return _counter(totals, present)
 
 
 def _counter(sizes: list[int], present: Iterable[int]) -> Counter[str]:
