@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures import File, Hardlink, Image, Layer, Whiteout, dist
+from fixtures import File, Hardlink, Image, Layer, Symlink, Whiteout, dist
 from fixtures.python import pyc_path
 from tests.pyimages import PYTHON311, inspect_image, messages, package, size
 
@@ -140,3 +140,29 @@ def test_image_without_python(tmp_path: Path) -> None:
     assert r.image.bytes == 1_000_060
     assert [(p.code, p.kind, p.path) for p in r.problems] == [("no-python", "no-python", None)]
     assert r.layers[0].python_bytes == 0
+
+
+def test_bytecode_health_by_source_name_tag_and_symlinked_source(tmp_path: Path) -> None:
+    """Each pyc is judged by its own source name and tag: a source reached through a symlink
+    is there; a source with one usable pyc among foreign ones is compiled; a name that gives
+    no source (`odd.name.<tag>.pyc`) is never an orphan."""
+    cache = f"{SITE}/m/__pycache__"
+    files = [
+        *PYTHON311,
+        File(f"{SITE}/m/real.py", size=10),
+        Symlink(f"{SITE}/m/link.py", "real.py"),
+        File(f"{cache}/link.cpython-311.pyc", size=20),  # its source is a symlink: not orphan
+        File(f"{cache}/real.cpython-311.pyc", size=25),
+        File(f"{SITE}/m/both.py", size=30),
+        File(f"{cache}/both.cpython-312.pyc", size=40),  # foreign
+        File(f"{cache}/both.cpython-311.opt-1.pyc", size=50),  # usable: both.py is compiled
+        File(f"{SITE}/m/only.py", size=60),
+        File(f"{cache}/only.cpython-312.pyc", size=70),  # foreign only: only.py is not
+        File(f"{cache}/odd.name.cpython-311.pyc", size=80),  # no source name; tag "name"
+        File(f"{cache}/gone.cpython-311.pyc", size=90),  # orphan
+    ]
+    r = inspect_image(tmp_path, Image(layers=[Layer(files)]))
+    health = r.bytecode
+    assert (health.foreign_tag.files, health.foreign_tag.bytes) == (3, 40 + 70 + 80)
+    assert (health.without_source.files, health.without_source.bytes) == (1, 90)
+    assert (health.source_without_pyc.files, health.source_without_pyc.bytes) == (1, 60)

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import chain, compress, repeat
+from operator import attrgetter
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.findings import Finding
-from pyimgsize.fs.index import FileIndex, InodeSet
+from pyimgsize.fs.index import FileIndex, InodeSet, PycIndex
+from pyimgsize.fs.merge import Inode
 from pyimgsize.paths import BYTECODE_SUFFIXES, pyc_names
 from pyimgsize.report import BytecodeBucket, BytecodeHealth
 
 _STDLIB_DIR = re.compile(r"(^|/)lib/python(3\.\d+)t?$")
 _PYTHON_EXE = re.compile(r"(^|/)bin/python(3\.\d+)$")
+_SIZE = attrgetter("size")
 
 
 def interpreter_tags(index: FileIndex) -> list[str]:
@@ -37,20 +41,40 @@ def interpreter_tags(index: FileIndex) -> list[str]:
     return sorted(tags)
 
 
-def _has_usable_pyc(
-    compiled: Iterable[str], tags: list[str], pyc_tags: dict[str, str | None]
-) -> bool:
-    """Whether one of these pycs is one the image's interpreters can import.
+def _bucket(
+    inodes: list[Inode], paths: list[str], hits: list[bool]
+) -> tuple[BytecodeBucket, str | None]:
+    """The files, bytes and first path of the inodes that `hits` marks (parallel lists)."""
+    sizes: Iterable[int] = map(_SIZE, compress(inodes, hits))
+    return BytecodeBucket(files=sum(hits), bytes=sum(sizes)), next(compress(paths, hits), None)
 
-    A legacy `<stem>.pyc`, or a `__pycache__` pyc for one of the image's interpreter tags (any
-    tag when the image's interpreters are unknown): a source whose only pyc was compiled for
-    another interpreter is compiled again at first import, in every container.
-    """
-    for pyc in compiled:
-        tag = pyc_tags[pyc]
-        if tag is None or not tags or tag in tags:
-            return True
-    return False
+
+def _unusable_sources(pycs: PycIndex, foreign_tags: set[str]) -> set[str]:
+    """The sources whose every pyc was compiled for an interpreter the image does not have
+    (`foreign_tags`): imported, they are compiled again, in every container. A legacy
+    `<stem>.pyc` (no tag) is usable by any interpreter."""
+    out: set[str] = set()
+    if not foreign_tags:
+        return out
+    tag = pycs.tag
+    for pyc in compress(
+        pycs.paths, map(foreign_tags.__contains__, map(tag.__getitem__, pycs.paths))
+    ):
+        src = pyc_names(pyc)[0]
+        if src is not None and all(tag[c] in foreign_tags for c in pycs.by_source[src]):
+            out.add(src)
+    return out
+
+
+def _without_source(pycs: PycIndex, index: FileIndex) -> set[str]:
+    """The bytecode files whose source name (PEP 3147) is not a visible file at its real path,
+    or that have none: the candidates for `without_source` (the names a symlinked parent
+    makes visible are checked one by one)."""
+    files = index.files
+    out = {pyc for src, compiled in pycs.by_source.items() if src not in files for pyc in compiled}
+    if sum(map(len, pycs.by_source.values())) != len(pycs.paths):  # some have no source name
+        out.update(set(pycs.paths).difference(chain.from_iterable(pycs.by_source.values())))
+    return out
 
 
 class BytecodeAnalyzer:
@@ -63,36 +87,40 @@ class BytecodeAnalyzer:
         pycs = index.pycs
         tags = interpreter_tags(index)
         ctx.bytecode_inodes = InodeSet.of(pycs.paths, index)
-        foreign = BytecodeBucket()
-        orphan = BytecodeBucket()
-        missing = BytecodeBucket()
-        foreign_example = orphan_example = missing_example = None
-        for inode, path in ctx.bytecode_inodes.items():
-            src, tag = pyc_names(path)  # read again here rather than kept for every pyc
-            if tag is not None and tags and tag not in tags:
-                foreign.files += 1
-                foreign.bytes += inode.size
-                foreign_example = foreign_example or path
-            if (
-                tag is not None
+        inodes, paths = ctx.bytecode_inodes.inodes, ctx.bytecode_inodes.paths
+        # a tag is foreign when the image's interpreters are known and it is none of theirs
+        foreign_tags = {
+            t for t in set(pycs.tag.values()) if t is not None and tags and t not in tags
+        }
+        path_tags = list(map(pycs.tag.__getitem__, paths))
+        foreign, foreign_example = _bucket(
+            inodes, paths, list(map(foreign_tags.__contains__, path_tags))
+        )
+        # without source: a tagged (`__pycache__`) pyc whose source name is not visible, not
+        # even through a symlinked parent
+        candidates = _without_source(pycs, index)
+        orphans = [False] * len(paths)
+        for i in compress(range(len(paths)), map(candidates.__contains__, paths)):
+            src = pyc_names(paths[i])[0]
+            orphans[i] = (
+                path_tags[i] is not None
                 and src is not None
                 and src not in index.files
                 and fs.lookup(src) is None
-            ):
-                orphan.files += 1
-                orphan.bytes += inode.size
-                orphan_example = orphan_example or path
+            )
+        orphan, orphan_example = _bucket(inodes, paths, orphans)
+        missing = BytecodeBucket()
+        missing_example = None
+        unusable = _unusable_sources(pycs, foreign_tags)
         for site in ctx.sites:
             files = ctx.site_files[site]
-            if not any(p.endswith(BYTECODE_SUFFIXES) for p in files):
+            if not any(map(str.endswith, files, repeat(BYTECODE_SUFFIXES))):
                 continue
-            for p in files:
-                if p.endswith(".py") and not _has_usable_pyc(
-                    pycs.by_source.get(p, ()), tags, pycs.tag
-                ):
-                    missing.files += 1
-                    missing.bytes += index.files[p].inode.size
-                    missing_example = missing_example or p
+            sources = compress(files, map(str.endswith, files, repeat(".py")))
+            without = [p for p in sources if p not in pycs.by_source or p in unusable]
+            missing.files += len(without)
+            missing.bytes += sum([index.files[p].inode.size for p in without])
+            missing_example = missing_example or next(iter(without), None)
         if foreign.files:
             ctx.problems.append(
                 Finding(

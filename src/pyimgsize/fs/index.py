@@ -368,6 +368,11 @@ class InodeSet:
         return self._inodes
 
     @property
+    def paths(self) -> list[str]:
+        """Each inode's path, in order (parallel to `inodes`)."""
+        return self._paths
+
+    @property
     def bytes(self) -> int:
         total: int = sum(map(_SIZE, self._inodes))
         return total
