@@ -22,10 +22,13 @@ toolchain): only paths, sizes, inodes, RECORD-based ownership, INSTALLER. Words 
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, attrgetter, is_, is_not, not_, or_
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import Distribution
@@ -74,6 +77,8 @@ _HEADER = re.compile(r"\.(h|hh|hpp|hxx)$|\.a$")
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".a", "\n")
 _PY_VERSION = re.compile(r"/python(\d+(?:\.\d+)?)/")
 _SITE_PRIORITY = {"pythonpath": 0, "user": 1, "local": 2, "system": 3, "other": 4}
+_LINKS = attrgetter("links")
+_NO_LINK = (0).__eq__
 
 
 def written_by(created_by: str | None, index: int) -> str:
@@ -111,10 +116,25 @@ class _Claim:
             # sort keeps equal ones in the order added, so pruning early changes nothing)
             self.evidence = _top_evidence(self.evidence)
 
+    def add_all(self, sizes: list[int], paths: list[str], layers: list[int]) -> None:
+        """`add` of each (size, path, layer) of these parallel lists, in order, summed by
+        layer in one C-level pass per layer and keeping only the largest as evidence."""
+        self.files += len(sizes)
+        for layer in dict.fromkeys(layers):
+            self.layers[layer] += sum(compress(sizes, map(layer.__eq__, layers)))
+        largest = heapq.nsmallest(
+            EVIDENCE_CAP, zip(sizes, paths, layers, strict=True), key=_evidence_order
+        )
+        self.evidence = _top_evidence([*self.evidence, *largest])
+
+
+def _evidence_order(e: tuple[int, str, int]) -> tuple[int, str]:
+    return (-e[0], e[1])
+
 
 def _top_evidence(evidence: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
     """The `EVIDENCE_CAP` largest, by bytes then path (in the order added when both tie)."""
-    return sorted(evidence, key=lambda e: (-e[0], e[1]))[:EVIDENCE_CAP]
+    return sorted(evidence, key=_evidence_order)[:EVIDENCE_CAP]
 
 
 class _View:
@@ -142,8 +162,8 @@ class _Advisor:
         self.dead: list[Inode] = [
             inode
             for stored in ctx.fs.inodes_by_layer
-            for inode in stored
-            if inode.links == 0 and inode.dead_path is not None and inode.size > 0
+            for inode in compress(stored, map(_NO_LINK, map(_LINKS, stored)))
+            if inode.dead_path is not None and inode.size > 0
         ]
         self.owner: dict[str, Distribution] = ctx.owner
 
@@ -309,10 +329,11 @@ class _Advisor:
             return
         claim = _Claim()
         files, pyc_tags = self.x.index.files, self.x.index.pycs.tag
-        for path in self.x.index.pycs.sorted_paths:
-            tag = pyc_tags[path]
+        foreign = {t for t in set(pyc_tags.values()) if t is not None and t not in tags}
+        paths = self.x.index.pycs.sorted_paths
+        for path in compress(paths, map(foreign.__contains__, map(pyc_tags.__getitem__, paths))):
             f = files[path]
-            if tag is None or tag in tags or not self._take(f.inode):
+            if not self._take(f.inode):
                 continue
             claim.add(f.inode.size, path, f.inode.layer)
             d = self.owner.get(path)
@@ -336,11 +357,11 @@ class _Advisor:
         # site-packages (and layer) where uv compiled: uv compiles the whole directory
         uv_compiled: set[tuple[str, int]] = set()
         files, pycs = self.x.index.files, self.x.index.pycs
-        for path in pycs.paths:
-            d = self.owner.get(path)
-            if d is not None and d.installer == "uv":
-                uv_compiled.add((d.site, files[path].inode.layer))
-        tags = set(self.x.interpreters)
+        if any(d.installer == "uv" for d in self.x.dists):
+            for path in pycs.paths:
+                d = self.owner.get(path)
+                if d is not None and d.installer == "uv":
+                    uv_compiled.add((d.site, files[path].inode.layer))
         compileall = [
             writer == "run" and "compileall" in (created_by or "")
             for writer, created_by in zip(self.writer, self.x.created_by, strict=True)
@@ -351,33 +372,47 @@ class _Advisor:
             for d in self.x.dists
             if d.installer in ("pip", "uv", "poetry") and not self._installer_in_venv(d)
         }
-        for path in pycs.sorted_paths:
-            f = files[path]
-            tag = pycs.tag[path]
-            if tag is not None and tags and tag not in tags:
-                continue
-            d = self.owner.get(path)
-            if d is not None:
-                compiler = compiled_by_installer.get(id(d))
-                if compiler is None:
+        tags = set(self.x.interpreters)
+        foreign = {t for t in set(pycs.tag.values()) if t is not None and tags and t not in tags}
+        paths = pycs.sorted_paths
+        owners = list(map(self.owner.get, paths))
+        compilers = list(map(compiled_by_installer.get, map(id, owners)))
+        # the candidates, in order: an importable tag, and an installer's distribution's or
+        # (where uv compiled) unowned
+        wanted: Iterable[bool] = map(is_not, compilers, repeat(None))
+        if uv_compiled:
+            wanted = map(or_, wanted, map(is_, owners, repeat(None)))
+        if foreign:
+            importable = map(not_, map(foreign.__contains__, map(pycs.tag.__getitem__, paths)))
+            wanted = map(and_, wanted, importable)
+        claimed = self.claimed
+        # installer -> the claimed files' sizes, paths and layers, and their distributions
+        taken: dict[str, tuple[list[int], list[str], list[int]]] = {}
+        names: dict[str, set[str]] = defaultdict(set)
+        for path, d, compiler in compress(zip(paths, owners, compilers, strict=True), wanted):
+            inode = files[path].inode
+            if compiler is None:
+                if d is not None:
                     continue
-                installer = compiler
-            elif not uv_compiled:
-                continue  # unowned bytecode counts only where uv compiled
-            else:
                 site = self._site_of(path)
-                if site is None or (site, f.inode.layer) not in uv_compiled:
+                if site is None or (site, inode.layer) not in uv_compiled:
                     continue
-                installer = "uv"
-            if not self._take(f.inode):
+            if inode in claimed or inode.size == 0:
                 continue
-            layer = f.inode.layer
-            if compileall[layer]:
-                installer = "compileall"
-            claim = claims[installer]
-            claim.add(f.inode.size, path, layer)
+            claimed.add(inode)
+            layer = inode.layer
+            installer = "compileall" if compileall[layer] else compiler or "uv"
+            rows = taken.get(installer)
+            if rows is None:
+                rows = taken[installer] = ([], [], [])
+            rows[0].append(inode.size)
+            rows[1].append(path)
+            rows[2].append(layer)
             if d is not None:
-                claim.packages.add(d.name)
+                names[installer].add(d.name)
+        for installer, (sizes, claimed_paths, layers) in taken.items():
+            claims[installer].add_all(sizes, claimed_paths, layers)
+            claims[installer].packages.update(names[installer])
         for installer, claim in sorted(claims.items()):
             fix = (
                 no_compile(installer)
@@ -530,7 +565,9 @@ def _tests_below(paths: Iterable[str], site: str) -> list[str]:
     return [
         p
         for p in paths
-        if p.startswith(prefix) and (p.find("/tests/", at) >= 0 or p.find("/test/", at) >= 0)
+        if "/test" in p  # what both tests below need: most paths are out at this cheap test
+        and p.startswith(prefix)
+        and (p.find("/tests/", at) >= 0 or p.find("/test/", at) >= 0)
     ]
 
 
@@ -542,7 +579,8 @@ def _headers_below(paths: Iterable[str], site: str) -> list[str]:
     return [
         p
         for p in paths
-        if p.startswith(prefix)
+        if ("/include/" in p or p.endswith(_HEADER_SUFFIXES))  # cheap: most paths are out
+        and p.startswith(prefix)
         and (
             p.find("/include/", at) >= 0
             or (p.endswith(_HEADER_SUFFIXES) and _HEADER.search(p, at + 1) is not None)

@@ -184,11 +184,12 @@ class DpkgIndex:
         self.owner: dict[str, str] = {}
         self.paths: dict[str, list[str]] = defaultdict(list)
         prefix = f"{DPKG_INFO}/"
-        for path, f in index.files.items():
-            if not path.startswith(prefix) or not path.endswith(".list") or f.inode.data is None:
+        for path in index.files_below(DPKG_INFO):  # what starts with `prefix`, in walk order
+            data = index.files[path].inode.data
+            if not path.endswith(".list") or data is None:
                 continue
             pkg = path[len(prefix) : -len(".list")]
-            for line in f.inode.data.decode("utf-8", "replace").splitlines():
+            for line in data.decode("utf-8", "replace").splitlines():
                 norm, _ = normalize(line.strip())
                 if norm:
                     self.owner.setdefault(norm, pkg)
