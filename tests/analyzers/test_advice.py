@@ -10,7 +10,8 @@ from __future__ import annotations
 import typing
 from pathlib import Path
 
-from fixtures import File, Image, Layer, Whiteout, dist
+from fixtures import File, Hardlink, Image, Layer, Whiteout, dist
+from fixtures.python import pyc_path
 from pyimgsize.analyzers.advice import EVIDENCE_CAP, written_by
 from pyimgsize.report import InspectReport, Suggestion, SuggestionId
 from tests.analyzers.test_caches import uv_install_hardlinked, walk_order
@@ -243,6 +244,33 @@ def test_uv_compiled_bytecode_includes_what_no_distribution_owns(tmp_path: Path)
     pycs = size(files_of(attrs, lambda f: f.path.endswith(".pyc")))
     assert bc.layers == {"1": pycs + 321}
     assert bc.fix.installer == "uv"
+
+
+def test_a_hardlinked_pyc_is_claimed_through_its_first_path_an_installer_compiled(
+    tmp_path: Path,
+) -> None:
+    """One inode, two pyc paths: the first (sorted) is a distribution's no installer wrote,
+    the second a pip-installed one's: the bytecode suggestion claims the inode once, by
+    the second path."""
+    a = dist(LOCAL_SITE, "a", "1.0", {"a/__init__.py": 100}, installer=None, pyc_size=777)
+    b = dist(LOCAL_SITE, "b", "1.0", {"b/__init__.py": 100, "b/m.py": 50}, pyc_size=333)
+    linked = pyc_path(f"{LOCAL_SITE}/b/__init__.py")
+    b = [f for f in b if f.path != linked]
+    image = Image(
+        layers=[
+            Layer(
+                [*PYTHON311, *a, *b, Hardlink(linked, pyc_path(f"{LOCAL_SITE}/a/__init__.py"))],
+                created_by="/bin/sh -c pip install b",
+            )
+        ]
+    )
+    r = inspect_image(tmp_path, image)
+    (bc,) = [s for s in r.suggestions if s.id == "bytecode"]
+    assert (bc.files, bc.saves_bytes, bc.packages) == (2, 777 + 333, ["b"])
+    assert [(e.path, e.bytes) for e in bc.evidence] == [
+        (f"/{linked}", 777),
+        (f"/{pyc_path(f'{LOCAL_SITE}/b/m.py')}", 333),
+    ]
 
 
 def test_every_id_is_known() -> None:

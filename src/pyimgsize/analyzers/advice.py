@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import and_, attrgetter, is_, is_not, not_, or_
+from operator import and_, attrgetter, is_, is_not, not_
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import Distribution
@@ -78,6 +78,9 @@ _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".a", "\n")
 _PY_VERSION = re.compile(r"/python(\d+(?:\.\d+)?)/")
 _SITE_PRIORITY = {"pythonpath": 0, "user": 1, "local": 2, "system": 3, "other": 4}
 _LINKS = attrgetter("links")
+_SIZE = attrgetter("size")
+_LAYER = attrgetter("layer")
+_ONE_LINK = (1).__eq__
 _NO_LINK = (0).__eq__
 
 
@@ -151,6 +154,7 @@ class _View:
         self.env = ctx.env
         self.created_by = [layer.created_by for layer in ctx.loaded.layers]
         self.interpreters = ctx.bytecode.interpreters
+        self.bytecode = ctx.bytecode_inodes
 
 
 class _Advisor:
@@ -330,6 +334,8 @@ class _Advisor:
         claim = _Claim()
         files, pyc_tags = self.x.index.files, self.x.index.pycs.tag
         foreign = {t for t in set(pyc_tags.values()) if t is not None and t not in tags}
+        if not foreign:
+            return
         paths = self.x.index.pycs.sorted_paths
         for path in compress(paths, map(foreign.__contains__, map(pyc_tags.__getitem__, paths))):
             f = files[path]
@@ -374,45 +380,79 @@ class _Advisor:
         }
         tags = set(self.x.interpreters)
         foreign = {t for t in set(pycs.tag.values()) if t is not None and tags and t not in tags}
-        paths = pycs.sorted_paths
+
+        def compiled_by(path: str, inode: Inode, d: Distribution | None) -> str | None:
+            """Who compiled this pyc, when its bytes are an installer's to claim."""
+            if foreign and pycs.tag[path] in foreign:
+                return None
+            if d is not None:
+                return compiled_by_installer.get(id(d))
+            if not uv_compiled:
+                return None  # unowned bytecode counts only where uv compiled
+            site = self._site_of(path)
+            return "uv" if site is not None and (site, inode.layer) in uv_compiled else None
+
+        def take(path: str, inode: Inode, d: Distribution | None) -> None:
+            compiler = compiled_by(path, inode, d)
+            if compiler is None or not self._take(inode):
+                return
+            claim = claims["compileall" if compileall[inode.layer] else compiler]
+            claim.add(inode.size, path, inode.layer)
+            if d is not None:
+                claim.packages.add(d.name)
+
+        # Each inode once (`bytecode_inodes`): one whose pyc paths are several (hard links)
+        # is claimed through the first of them (sorted) that an installer compiled, one by one.
+        for inode, path in self.x.bytecode.items():
+            if inode.links != 1:
+                for p in sorted(q for q in self.x.index.paths_of(inode, path) if q in pycs.tag):
+                    take(p, inode, self.owner.get(p))
+        # Those with one path are decided in bulk: an installer's distribution owns it, its
+        # tag is importable, its bytes are not claimed already (nor empty); then unowned ones
+        # one by one (where uv compiled). Which inode is claimed first changes nothing: each
+        # is claimed through one path, and a claim's sums and evidence do not depend on order.
+        single = list(map(_ONE_LINK, map(_LINKS, self.x.bytecode.inodes)))
+        inodes = list(compress(self.x.bytecode.inodes, single))
+        paths = list(compress(self.x.bytecode.paths, single))
         owners = list(map(self.owner.get, paths))
+        unowned = (
+            list(compress(zip(paths, inodes, strict=True), map(is_, owners, repeat(None))))
+            if uv_compiled
+            else []
+        )
         compilers = list(map(compiled_by_installer.get, map(id, owners)))
-        # the candidates, in order: an importable tag, and an installer's distribution's or
-        # (where uv compiled) unowned
         wanted: Iterable[bool] = map(is_not, compilers, repeat(None))
-        if uv_compiled:
-            wanted = map(or_, wanted, map(is_, owners, repeat(None)))
         if foreign:
             importable = map(not_, map(foreign.__contains__, map(pycs.tag.__getitem__, paths)))
             wanted = map(and_, wanted, importable)
         claimed = self.claimed
-        # installer -> the claimed files' sizes, paths and layers, and their distributions
-        taken: dict[str, tuple[list[int], list[str], list[int]]] = {}
-        names: dict[str, set[str]] = defaultdict(set)
-        for path, d, compiler in compress(zip(paths, owners, compilers, strict=True), wanted):
-            inode = files[path].inode
-            if compiler is None:
-                if d is not None:
-                    continue
-                site = self._site_of(path)
-                if site is None or (site, inode.layer) not in uv_compiled:
-                    continue
-            if inode in claimed or inode.size == 0:
-                continue
-            claimed.add(inode)
-            layer = inode.layer
-            installer = "compileall" if compileall[layer] else compiler or "uv"
-            rows = taken.get(installer)
-            if rows is None:
-                rows = taken[installer] = ([], [], [])
-            rows[0].append(inode.size)
-            rows[1].append(path)
-            rows[2].append(layer)
-            if d is not None:
-                names[installer].add(d.name)
-        for installer, (sizes, claimed_paths, layers) in taken.items():
-            claims[installer].add_all(sizes, claimed_paths, layers)
-            claims[installer].packages.update(names[installer])
+        if not claimed.isdisjoint(inodes):
+            wanted = map(and_, wanted, map(not_, map(claimed.__contains__, inodes)))
+        wanted = list(map(and_, wanted, map(bool, map(_SIZE, inodes))))
+        inodes = list(compress(inodes, wanted))
+        claimed.update(inodes)
+        paths = list(compress(paths, wanted))
+        owners = list(compress(owners, wanted))
+        sizes: list[int] = list(map(_SIZE, inodes))
+        layers: list[int] = list(map(_LAYER, inodes))
+        installers = list(compress(compilers, wanted))
+        if any(compileall):
+            installers = [
+                "compileall" if compileall[layer] else c
+                for layer, c in zip(layers, installers, strict=True)
+            ]
+        by_id = {id(d): d for d in self.x.dists}
+        for installer in dict.fromkeys(installers):
+            mine = list(map(installer.__eq__, installers))
+            claim = claims[installer]
+            claim.add_all(
+                list(compress(sizes, mine)),
+                list(compress(paths, mine)),
+                list(compress(layers, mine)),
+            )
+            claim.packages.update(by_id[i].name for i in set(map(id, compress(owners, mine))))
+        for path, inode in unowned:
+            take(path, inode, None)
         for installer, claim in sorted(claims.items()):
             fix = (
                 no_compile(installer)

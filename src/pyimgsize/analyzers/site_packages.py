@@ -61,9 +61,7 @@ def _site_kind(site: str, index: FileIndex, pythonpath: set[str]) -> str:
     if prefix is not None:
         if f"{prefix}/pyvenv.cfg" in index.files:
             return "venv"
-        if f"{prefix}/conda-meta/history" in index.files or any(
-            d == f"{prefix}/conda-meta" for d in index.dirs
-        ):
+        if f"{prefix}/conda-meta/history" in index.files or f"{prefix}/conda-meta" in index.dirs:
             return "conda"
     for pattern, kind in _SITE_KIND_RULES:
         if pattern.search(site):
