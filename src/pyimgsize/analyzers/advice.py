@@ -376,7 +376,9 @@ class _Advisor:
         compiled_by_installer = {
             id(d): d.installer
             for d in self.x.dists
-            if d.installer in ("pip", "uv", "poetry") and not self._installer_in_venv(d)
+            if d.installer is not None
+            and d.installer in ("pip", "uv", "poetry")
+            and not self._installer_in_venv(d)
         }
         tags = set(self.x.interpreters)
         foreign = {t for t in set(pycs.tag.values()) if t is not None and tags and t not in tags}
