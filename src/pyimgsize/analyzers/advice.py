@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import and_, attrgetter, is_, is_not, not_
+from typing import cast
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import Distribution
@@ -437,7 +438,8 @@ class _Advisor:
         owners = list(compress(owners, wanted))
         sizes: list[int] = list(map(_SIZE, inodes))
         layers: list[int] = list(map(_LAYER, inodes))
-        installers = list(compress(compilers, wanted))
+        # `wanted` keeps only the pycs with a compiler
+        installers = cast(list[str], list(compress(compilers, wanted)))
         if any(compileall):
             installers = [
                 "compileall" if compileall[layer] else c
