@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import and_, attrgetter, is_, is_not, not_
@@ -501,7 +501,7 @@ class _Advisor:
         sid: SuggestionId,
         kind: FixKind,
         tradeoff: Tradeoff,
-        select: Callable[[Iterable[str], str], list[str]],
+        select: Callable[[Sequence[str], str], list[str]],
     ) -> None:
         """Files of installed distributions below their site-packages that `select` picks."""
         claim = _Claim()
@@ -602,9 +602,24 @@ def _deleter(inode: Inode) -> list[int]:
 # followed by a `/`), without slicing the relative path out of every path.
 
 
-def _tests_below(paths: Iterable[str], site: str) -> list[str]:
+def _holds(paths: Sequence[str], needles: tuple[str, ...]) -> bool:
+    """Whether a needle occurs in one of `paths` (or, for a needle ending with NUL, at the end
+    of one): one C-level search over them all, so that a distribution without a hit costs no
+    Python-level test per path. A hit may be spurious (across two paths): callers then test
+    each path."""
+    blob = "\0".join(paths) + "\0"
+    return any(n in blob for n in needles)
+
+
+_TEST_NEEDLES = ("/test",)
+_HEADER_NEEDLES = ("/include/", *(f"{suffix}\0" for suffix in _HEADER_SUFFIXES))
+
+
+def _tests_below(paths: Sequence[str], site: str) -> list[str]:
     """The files below `site` in a `tests/` or `test/` directory (bytecode aside: `bytecode`
     claims it first)."""
+    if not _holds(paths, _TEST_NEEDLES):
+        return []
     prefix, at = f"{site}/", len(site)
     return [
         p
@@ -615,10 +630,12 @@ def _tests_below(paths: Iterable[str], site: str) -> list[str]:
     ]
 
 
-def _headers_below(paths: Iterable[str], site: str) -> list[str]:
+def _headers_below(paths: Sequence[str], site: str) -> list[str]:
     """The C headers and static libraries below `site`, and any file in an `include/`
     directory (the pattern's `$` also matches before a final newline: such names go through
     it too)."""
+    if not _holds(paths, _HEADER_NEEDLES):
+        return []
     prefix, at = f"{site}/", len(site)
     return [
         p
