@@ -406,17 +406,19 @@ class _Advisor:
 
         # Each inode once (`bytecode_inodes`): one whose pyc paths are several (hard links)
         # is claimed through the first of them (sorted) that an installer compiled, one by one.
-        for inode, path in self.x.bytecode.items():
-            if inode.links != 1:
-                for p in sorted(q for q in self.x.index.paths_of(inode, path) if q in pycs.tag):
-                    take(p, inode, self.owner.get(p))
+        bytecode = self.x.bytecode
+        inodes, paths = bytecode.inodes, bytecode.paths
+        if not bytecode.one_path_each():
+            for inode, path in bytecode.items():
+                if inode.links != 1:
+                    for p in sorted(q for q in self.x.index.paths_of(inode, path) if q in pycs.tag):
+                        take(p, inode, self.owner.get(p))
+            single = list(map(_ONE_LINK, map(_LINKS, inodes)))
+            inodes, paths = list(compress(inodes, single)), list(compress(paths, single))
         # Those with one path are decided in bulk: an installer's distribution owns it, its
         # tag is importable, its bytes are not claimed already (nor empty); then unowned ones
         # one by one (where uv compiled). Which inode is claimed first changes nothing: each
         # is claimed through one path, and a claim's sums and evidence do not depend on order.
-        single = list(map(_ONE_LINK, map(_LINKS, self.x.bytecode.inodes)))
-        inodes = list(compress(self.x.bytecode.inodes, single))
-        paths = list(compress(self.x.bytecode.paths, single))
         owners = list(map(self.owner.get, paths))
         unowned = (
             list(compress(zip(paths, inodes, strict=True), map(is_, owners, repeat(None))))

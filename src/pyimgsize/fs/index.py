@@ -252,12 +252,13 @@ class InodeSet:
     from paths (a union takes the codes of its parts).
     """
 
-    __slots__ = ("_cats", "_inodes", "_paths")
+    __slots__ = ("_cats", "_inodes", "_one_path", "_paths")
 
     def __init__(self) -> None:
         self._inodes: list[Inode] = []
         self._paths: list[str] = []
         self._cats = bytearray()
+        self._one_path: bool | None = None  # `one_path_each()`, once asked (until changed)
 
     @classmethod
     def of(
@@ -332,20 +333,23 @@ class InodeSet:
         Decided in bulk (C-level passes over the arrays), in order: only the inodes that need
         the seen-set go through it one by one."""
         inodes, paths, cats = s._inodes, s._paths, s._cats
-        single = list(map(_ONE_LINK, map(_LINKS, inodes))) if single_path_new or below else []
+        self._one_path = None
+        if single_path_new and s.one_path_each():
+            self._inodes.extend(inodes)
+            self._paths.extend(paths)
+            self._cats.extend(cats)
+            return
+        single = s._one_link() if single_path_new or below else []
         if single_path_new:
-            if all(single):
-                self._inodes.extend(inodes)
-                self._paths.extend(paths)
-                self._cats.extend(cats)
-                return
             keep = bytearray(single)
             check: Iterable[int] = compress(range(len(inodes)), map(not_, single))
         else:
             keep = bytearray(len(inodes))
             if below:
-                inside = map(str.startswith, paths, repeat(below))
-                check = compress(range(len(inodes)), map(not_, map(and_, single, inside)))
+                inside: Iterable[bool] = map(str.startswith, paths, repeat(below))
+                if single:
+                    inside = map(and_, single, inside)
+                check = compress(range(len(inodes)), map(not_, inside))
             else:
                 check = range(len(inodes))
         for i in check:
@@ -359,6 +363,17 @@ class InodeSet:
 
     def __len__(self) -> int:
         return len(self._inodes)
+
+    def one_path_each(self) -> bool:
+        """Whether every inode has one visible path (none is hard-linked): asked once."""
+        if self._one_path is None:
+            self._one_path = all(map(_ONE_LINK, map(_LINKS, self._inodes)))
+        return self._one_path
+
+    def _one_link(self) -> list[bool]:
+        """Per inode, whether it has one visible path; empty when all have
+        (`one_path_each()`)."""
+        return [] if self.one_path_each() else list(map(_ONE_LINK, map(_LINKS, self._inodes)))
 
     def items(self) -> Iterator[tuple[Inode, str]]:
         """Each inode with its path, in order."""
@@ -383,7 +398,7 @@ class InodeSet:
         hard-linked inodes those paths reach. A file with one visible path is reached when
         that path is in `paths` (no set of a million inodes is needed for that)."""
         inodes = self._inodes
-        if all(map(_ONE_LINK, map(_LINKS, inodes))):
+        if self.one_path_each():
             sizes: list[int] = list(map(_SIZE, inodes))
             reached: int = sum(compress(sizes, map(paths.__contains__, self._paths)))
             return sum(sizes) - reached
