@@ -6,6 +6,7 @@ from __future__ import annotations
 from fixtures import Dir, File, Hardlink, Layer, Symlink, Whiteout
 from pyimgsize.fs.index import FileIndex, InodeSet
 from pyimgsize.fs.merge import File as FileNode
+from pyimgsize.paths import category
 from tests.layerimages import merged
 
 SITE = "opt/venv/lib/python3.11/site-packages"
@@ -272,3 +273,35 @@ def test_inode_set_of_keeps_a_hard_linked_inode_once_with_its_first_path() -> No
     ):
         assert [path for _, path in inodes.items()] == ["d/a.so", "d/z.py"]
         assert inodes.by_category() == {"native": 1000, "source": 7}
+
+
+def test_bytes_by_category_and_layer_from_few_or_many_layers() -> None:
+    # 3 storing layers (counted in a pass per layer) and 9 (in one pass over the inodes) give
+    # what counting file by file gives, in the order the layers first appear, with a key for
+    # every category present, even at 0 bytes (layer 0's files are all empty)
+    for n in (3, 9):
+        layers = [
+            Layer(
+                [
+                    File(f"l{i}/m.py", i),
+                    File(f"l{i}/m.so", 10 * i),
+                    File(f"l{i}/empty.txt", 0),
+                    File(f"l{n - i}/late.pyc", 100 * i),
+                ]
+            )
+            for i in range(n)
+        ]
+        index = FileIndex(merged(*layers))
+        inodes = InodeSet.of(index.files, index)
+        total: dict[str, int] = {}
+        by_layer: dict[int, dict[str, int]] = {}
+        for inode, path in inodes.items():
+            cat = category(path)
+            total[cat] = total.get(cat, 0) + inode.size
+            mine = by_layer.setdefault(inode.layer, {})
+            mine[cat] = mine.get(cat, 0) + inode.size
+        cats, layer_cats = inodes.by_category_and_layer()
+        assert dict(cats) == dict(inodes.by_category()) == total
+        assert {k: dict(v) for k, v in layer_cats.items()} == by_layer
+        assert list(layer_cats) == list(by_layer)
+        assert by_layer[0] == {"bytecode": 0, "data": 0, "native": 0, "source": 0}
