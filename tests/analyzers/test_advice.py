@@ -293,6 +293,7 @@ def test_a_claim_adds_files_in_bulk_as_it_adds_them_one_by_one() -> None:
     """`_Claim.add_all` (the bytecode claim's bulk path) gives the same bytes by layer, file
     count and evidence as `add` file by file: ties on size go by path, then the order added."""
     from pyimgsize.analyzers.advice import _Claim, _top_evidence
+    from pyimgsize.fs.merge import Inode
 
     rows = [(i % 7 * 100, f"p/{i % 23:02d}", i % 3) for i in range(300)]
     earlier = [(600, "p/00", 5), (50, "a", 1)]
@@ -302,7 +303,7 @@ def test_a_claim_adds_files_in_bulk_as_it_adds_them_one_by_one() -> None:
             claim.add(nbytes, path, layer)
     for nbytes, path, layer in rows:
         one.add(nbytes, path, layer)
-    bulk.add_all([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    bulk.add_all([Inode(r[0], r[2], None) for r in rows], [r[1] for r in rows])
     assert bulk.files == one.files == 302
     assert bulk.layers == one.layers
     assert _top_evidence(bulk.evidence) == _top_evidence(one.evidence)

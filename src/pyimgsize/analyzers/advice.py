@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import and_, attrgetter, is_, is_not, not_
-from typing import cast
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import Distribution
@@ -120,14 +119,15 @@ class _Claim:
             # sort keeps equal ones in the order added, so pruning early changes nothing)
             self.evidence = _top_evidence(self.evidence)
 
-    def add_all(self, sizes: list[int], paths: list[str], layers: list[int]) -> None:
-        """`add` of each (size, path, layer) of these parallel lists, in order, summed by
-        layer in one C-level pass per layer and keeping only the largest as evidence."""
-        self.files += len(sizes)
+    def add_all(self, inodes: list[Inode], paths: list[str]) -> None:
+        """`add` of each inode with its path (parallel lists), in order: summed by layer in
+        one C-level pass per layer, keeping only the largest as evidence."""
+        self.files += len(inodes)
+        layers: list[int] = list(map(_LAYER, inodes))
         for layer in dict.fromkeys(layers):
-            self.layers[layer] += sum(compress(sizes, map(layer.__eq__, layers)))
+            self.layers[layer] += sum(map(_SIZE, compress(inodes, map(layer.__eq__, layers))))
         largest = heapq.nsmallest(
-            EVIDENCE_CAP, zip(sizes, paths, layers, strict=True), key=_evidence_order
+            EVIDENCE_CAP, zip(map(_SIZE, inodes), paths, layers, strict=True), key=_evidence_order
         )
         self.evidence = _top_evidence([*self.evidence, *largest])
 
@@ -425,38 +425,38 @@ class _Advisor:
             if uv_compiled
             else []
         )
-        compilers = list(map(compiled_by_installer.get, map(id, owners)))
-        wanted: Iterable[bool] = map(is_not, compilers, repeat(None))
+        wanted_: Iterable[bool] = map(
+            is_not, map(compiled_by_installer.get, map(id, owners)), repeat(None)
+        )
         if foreign:
             importable = map(not_, map(foreign.__contains__, map(pycs.tag.__getitem__, paths)))
-            wanted = map(and_, wanted, importable)
+            wanted_ = map(and_, wanted_, importable)
         claimed = self.claimed
         if not claimed.isdisjoint(inodes):
-            wanted = map(and_, wanted, map(not_, map(claimed.__contains__, inodes)))
-        wanted = list(map(and_, wanted, map(bool, map(_SIZE, inodes))))
-        inodes = list(compress(inodes, wanted))
+            wanted_ = map(and_, wanted_, map(not_, map(claimed.__contains__, inodes)))
+        wanted = bytearray(map(and_, wanted_, map(bool, map(_SIZE, inodes))))
+        if not all(wanted):
+            inodes = list(compress(inodes, wanted))
+            paths = list(compress(paths, wanted))
+            owners = list(compress(owners, wanted))
+        del wanted
         claimed.update(inodes)
-        paths = list(compress(paths, wanted))
-        owners = list(compress(owners, wanted))
-        sizes: list[int] = list(map(_SIZE, inodes))
-        layers: list[int] = list(map(_LAYER, inodes))
-        # `wanted` keeps only the pycs with a compiler
-        installers = cast(list[str], list(compress(compilers, wanted)))
-        if any(compileall):
+        by_id = {i: d for d in self.x.dists if (i := id(d)) in compiled_by_installer}
+        owned_by = set(map(id, owners))  # every one an installer's distribution (`wanted`)
+        if not any(compileall) and len({compiled_by_installer[i] for i in owned_by}) == 1:
+            (installer,) = {compiled_by_installer[i] for i in owned_by}
+            claims[installer].add_all(inodes, paths)
+            claims[installer].packages.update(by_id[i].name for i in owned_by)
+        elif owned_by:
             installers = [
-                "compileall" if compileall[layer] else c
-                for layer, c in zip(layers, installers, strict=True)
+                "compileall" if compileall[inode.layer] else compiled_by_installer[id(d)]
+                for inode, d in zip(inodes, owners, strict=True)
             ]
-        by_id = {id(d): d for d in self.x.dists}
-        for installer in dict.fromkeys(installers):
-            mine = list(map(installer.__eq__, installers))
-            claim = claims[installer]
-            claim.add_all(
-                list(compress(sizes, mine)),
-                list(compress(paths, mine)),
-                list(compress(layers, mine)),
-            )
-            claim.packages.update(by_id[i].name for i in set(map(id, compress(owners, mine))))
+            for installer in dict.fromkeys(installers):
+                mine = bytearray(map(installer.__eq__, installers))
+                claims[installer].add_all(list(compress(inodes, mine)), list(compress(paths, mine)))
+                names = (by_id[i].name for i in set(map(id, compress(owners, mine))))
+                claims[installer].packages.update(names)
         for path, inode in unowned:
             take(path, inode, None)
         for installer, claim in sorted(claims.items()):

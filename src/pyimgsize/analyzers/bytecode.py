@@ -42,7 +42,7 @@ def interpreter_tags(index: FileIndex) -> list[str]:
 
 
 def _bucket(
-    inodes: list[Inode], paths: list[str], hits: list[bool]
+    inodes: list[Inode], paths: list[str], hits: bytearray
 ) -> tuple[BytecodeBucket, str | None]:
     """The files, bytes and first path of the inodes that `hits` marks (parallel lists)."""
     sizes: Iterable[int] = map(_SIZE, compress(inodes, hits))
@@ -92,18 +92,19 @@ class BytecodeAnalyzer:
         foreign_tags = {
             t for t in set(pycs.tag.values()) if t is not None and tags and t not in tags
         }
-        path_tags = list(map(pycs.tag.__getitem__, paths))
         foreign, foreign_example = _bucket(
-            inodes, paths, list(map(foreign_tags.__contains__, path_tags))
+            inodes,
+            paths,
+            bytearray(map(foreign_tags.__contains__, map(pycs.tag.__getitem__, paths))),
         )
         # without source: a tagged (`__pycache__`) pyc whose source name is not visible, not
         # even through a symlinked parent
         candidates = _without_source(pycs, index)
-        orphans = [False] * len(paths)
+        orphans = bytearray(len(paths))
         for i in compress(range(len(paths)), map(candidates.__contains__, paths)):
             src = pyc_names(paths[i])[0]
             orphans[i] = (
-                path_tags[i] is not None
+                pycs.tag[paths[i]] is not None
                 and src is not None
                 and src not in index.files
                 and fs.lookup(src) is None
