@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import heapq
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import and_, attrgetter, is_, is_not, not_
+from itertools import compress, islice, repeat
+from operator import and_, attrgetter, is_, is_not, le, not_
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import Distribution
@@ -162,6 +163,9 @@ class _Advisor:
     def __init__(self, ctx: Context) -> None:
         self.x = _View(ctx)
         self.claimed: set[Inode] = set()
+        self.claimed_paths: list[str] = []
+        """Sorted: the paths of files with one visible path claimed in bulk (the installers'
+        bytecode), whose inodes are not in `claimed`: no set of a million inodes for them."""
         self.out: list[Suggestion] = []
         self.writer = [written_by(c, i) for i, c in enumerate(self.x.created_by)]
         self.dead: list[Inode] = [
@@ -174,8 +178,20 @@ class _Advisor:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _take(self, inode: Inode) -> bool:
-        if inode in self.claimed or inode.size == 0:
+    def _is_claimed(self, inode: Inode, path: str) -> bool:
+        """Whether a suggestion claimed `inode`, the file at `path` (or a dead inode)."""
+        if inode in self.claimed:
+            return True
+        bulk = self.claimed_paths
+        if not bulk or inode.links != 1:
+            return False
+        at = bisect_left(bulk, path)
+        return at < len(bulk) and bulk[at] == path
+
+    def _take(self, inode: Inode, path: str) -> bool:
+        """Claim `inode` (the file at `path`, or a dead inode's last path) unless claimed
+        already or empty."""
+        if inode.size == 0 or self._is_claimed(inode, path):
             return False
         self.claimed.add(inode)
         return True
@@ -243,12 +259,12 @@ class _Advisor:
                 if not all(lp.startswith(prefix) for lp in links):
                     claim.linked += inode.size
                     continue
-                if self._take(inode):
+                if self._take(inode, p):
                     claim.add(inode.size, p, inode.layer)
         for inode in self.dead:
             path = inode.dead_path or ""
             found = self._dead_cache(path)
-            if found is None or not self._take(inode):
+            if found is None or not self._take(inode, path):
                 continue
             root, kind = found
             claim = claims[(kind, self.writer[inode.layer])]
@@ -280,12 +296,12 @@ class _Advisor:
                 continue
             inode = self.x.index.files[c.path].inode
             links = self.x.index.paths_of(inode, c.path)
-            if any(not lp.endswith(".whl") for lp in links) or not self._take(inode):
+            if any(not lp.endswith(".whl") for lp in links) or not self._take(inode, c.path):
                 continue
             claims[self.writer[inode.layer]].add(inode.size, c.path, inode.layer)
         for inode in self.dead:
             path = inode.dead_path or ""
-            if path.endswith(".whl") and self._take(inode):
+            if path.endswith(".whl") and self._take(inode, path):
                 claim = claims[self.writer[inode.layer]]
                 claim.add(inode.size, path, inode.layer)
                 claim.changed_by.update(_deleter(inode))
@@ -302,16 +318,16 @@ class _Advisor:
                 now is not None
                 and now.inode.size == inode.size
                 and now.inode.layer > inode.layer
-                and now.inode not in self.claimed
+                and not self._is_claimed(now.inode, path)
             ):
                 # the later copy is what the fix (ownership/mode in the same layer) drops
-                if not self._take(inode):
+                if not self._take(inode, path):
                     continue
                 claim = rewritten[self.writer[now.inode.layer]]
                 claim.add(inode.size, path, now.inode.layer)
                 claim.changed_by.add(now.inode.layer)
                 continue
-            if not self._take(inode):
+            if not self._take(inode, path):
                 continue
             claim = deleted[self.writer[inode.layer]]
             claim.add(inode.size, path, inode.layer)
@@ -340,7 +356,7 @@ class _Advisor:
         paths = self.x.index.pycs.sorted_paths
         for path in compress(paths, map(foreign.__contains__, map(pyc_tags.__getitem__, paths))):
             f = files[path]
-            if not self._take(f.inode):
+            if not self._take(f.inode, path):
                 continue
             claim.add(f.inode.size, path, f.inode.layer)
             d = self.owner.get(path)
@@ -397,7 +413,7 @@ class _Advisor:
 
         def take(path: str, inode: Inode, d: Distribution | None) -> None:
             compiler = compiled_by(path, inode, d)
-            if compiler is None or not self._take(inode):
+            if compiler is None or not self._take(inode, path):
                 return
             claim = claims["compileall" if compileall[inode.layer] else compiler]
             claim.add(inode.size, path, inode.layer)
@@ -431,16 +447,23 @@ class _Advisor:
         if foreign:
             importable = map(not_, map(foreign.__contains__, map(pycs.tag.__getitem__, paths)))
             wanted_ = map(and_, wanted_, importable)
-        claimed = self.claimed
-        if not claimed.isdisjoint(inodes):
-            wanted_ = map(and_, wanted_, map(not_, map(claimed.__contains__, inodes)))
+        if self.claimed_paths or not self.claimed.isdisjoint(inodes):
+            wanted_ = map(and_, wanted_, map(not_, map(self._is_claimed, inodes, paths)))
         wanted = bytearray(map(and_, wanted_, map(bool, map(_SIZE, inodes))))
         if not all(wanted):
             inodes = list(compress(inodes, wanted))
             paths = list(compress(paths, wanted))
             owners = list(compress(owners, wanted))
         del wanted
-        claimed.update(inodes)
+        # claimed by path (see `claimed_paths`): `paths` is sorted, as `bytecode_inodes` keeps
+        # its paths, unless told otherwise
+        in_order = all(map(le, paths, islice(paths, 1, None)))
+        paths_sorted = paths if in_order else sorted(paths)
+        self.claimed_paths = (
+            list(heapq.merge(self.claimed_paths, paths_sorted))
+            if self.claimed_paths
+            else paths_sorted
+        )
         by_id = {i: d for d in self.x.dists if (i := id(d)) in compiled_by_installer}
         owned_by = set(map(id, owners))  # every one an installer's distribution (`wanted`)
         if not any(compileall) and len({compiled_by_installer[i] for i in owned_by}) == 1:
@@ -472,7 +495,7 @@ class _Advisor:
     def _claim_paths(self, claim: _Claim, paths: Iterable[str]) -> None:
         for p in sorted(paths):
             f = self.x.index.files.get(p)
-            if f is not None and self._take(f.inode):
+            if f is not None and self._take(f.inode, p):
                 claim.add(f.inode.size, p, f.inode.layer)
 
     def installer_in_venv(self) -> None:
