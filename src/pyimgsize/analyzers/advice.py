@@ -34,7 +34,7 @@ from operator import and_, attrgetter, is_, is_not, le, not_
 from pyimgsize.analyzers.context import Context
 from pyimgsize.analyzers.ownership import Distribution
 from pyimgsize.check.table import no_compile
-from pyimgsize.fs.index import DPKG_LISTS
+from pyimgsize.fs.index import DPKG_LISTS, dead_inodes
 from pyimgsize.fs.merge import Inode
 from pyimgsize.names import normalize_name
 from pyimgsize.report import (
@@ -82,7 +82,6 @@ _LINKS = attrgetter("links")
 _SIZE = attrgetter("size")
 _LAYER = attrgetter("layer")
 _ONE_LINK = (1).__eq__
-_NO_LINK = (0).__eq__
 
 
 def written_by(created_by: str | None, index: int) -> str:
@@ -124,11 +123,22 @@ class _Claim:
         """`add` of each inode with its path (parallel lists), in order: summed by layer in
         one C-level pass per layer, keeping only the largest as evidence."""
         self.files += len(inodes)
-        layers: list[int] = list(map(_LAYER, inodes))
-        for layer in dict.fromkeys(layers):
-            self.layers[layer] += sum(map(_SIZE, compress(inodes, map(layer.__eq__, layers))))
+        sizes: list[int] = list(map(_SIZE, inodes))
+        stored_by = dict.fromkeys(map(_LAYER, inodes))
+        layers: Iterable[int]
+        if len(stored_by) == 1:
+            (layer,) = stored_by
+            self.layers[layer] += sum(sizes)
+            layers = repeat(layer)
+        else:
+            layers = list(map(_LAYER, inodes))
+            for layer in stored_by:
+                self.layers[layer] += sum(compress(sizes, map(layer.__eq__, layers)))
+        # only files at least as large as the EVIDENCE_CAP-th largest can be named
+        least = min(heapq.nlargest(EVIDENCE_CAP, sizes), default=0)
+        rows = zip(sizes, paths, layers, strict=False)  # `layers` may repeat one
         largest = heapq.nsmallest(
-            EVIDENCE_CAP, zip(map(_SIZE, inodes), paths, layers, strict=True), key=_evidence_order
+            EVIDENCE_CAP, compress(rows, map(least.__le__, sizes)), key=_evidence_order
         )
         self.evidence = _top_evidence([*self.evidence, *largest])
 
@@ -168,12 +178,7 @@ class _Advisor:
         bytecode), whose inodes are not in `claimed`: no set of a million inodes for them."""
         self.out: list[Suggestion] = []
         self.writer = [written_by(c, i) for i, c in enumerate(self.x.created_by)]
-        self.dead: list[Inode] = [
-            inode
-            for stored in ctx.fs.inodes_by_layer
-            for inode in compress(stored, map(_NO_LINK, map(_LINKS, stored)))
-            if inode.dead_path is not None and inode.size > 0
-        ]
+        self.dead: list[Inode] = [inode for inode in dead_inodes(ctx.fs) if inode.size > 0]
         self.owner: dict[str, Distribution] = ctx.owner
 
     # --- helpers --------------------------------------------------------------------------
@@ -627,23 +632,16 @@ def _deleter(inode: Inode) -> list[int]:
 # followed by a `/`), without slicing the relative path out of every path.
 
 
-def _holds(paths: Sequence[str], needles: tuple[str, ...]) -> bool:
-    """Whether a needle occurs in one of `paths` (or, for a needle ending with NUL, at the end
-    of one): one C-level search over them all, so that a distribution without a hit costs no
-    Python-level test per path. A hit may be spurious (across two paths): callers then test
-    each path."""
-    blob = "\0".join(paths) + "\0"
-    return any(n in blob for n in needles)
-
-
-_TEST_NEEDLES = ("/test",)
-_HEADER_NEEDLES = ("/include/", *(f"{suffix}\0" for suffix in _HEADER_SUFFIXES))
+def _any_holds(paths: Sequence[str], part: str) -> bool:
+    """Whether one of `paths` holds `part`: one C-level pass, so that a distribution without
+    a hit costs no Python-level test per path."""
+    return any(map(str.__contains__, paths, repeat(part)))
 
 
 def _tests_below(paths: Sequence[str], site: str) -> list[str]:
     """The files below `site` in a `tests/` or `test/` directory (bytecode aside: `bytecode`
     claims it first)."""
-    if not _holds(paths, _TEST_NEEDLES):
+    if not _any_holds(paths, "/test"):  # what both tests below need
         return []
     prefix, at = f"{site}/", len(site)
     return [
@@ -659,7 +657,9 @@ def _headers_below(paths: Sequence[str], site: str) -> list[str]:
     """The C headers and static libraries below `site`, and any file in an `include/`
     directory (the pattern's `$` also matches before a final newline: such names go through
     it too)."""
-    if not _holds(paths, _HEADER_NEEDLES):
+    if not _any_holds(paths, "/include/") and not any(
+        map(str.endswith, paths, repeat(_HEADER_SUFFIXES))
+    ):
         return []
     prefix, at = f"{site}/", len(site)
     return [

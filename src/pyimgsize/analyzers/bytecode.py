@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from itertools import chain, compress, repeat
-from operator import attrgetter
+from operator import and_, attrgetter, not_
 
 from pyimgsize.analyzers.context import Context
 from pyimgsize.findings import Finding
@@ -32,9 +32,8 @@ def interpreter_tags(index: FileIndex) -> list[str]:
         m = _STDLIB_DIR.search(d)
         if m and (f"{d}/os.py" in index.files or f"{d}/os.pyc" in index.files):
             tags.add("cpython-" + m.group(2).replace(".", ""))
-    for path in index.files:
-        if "bin/python3." not in path:
-            continue
+    files = index.files
+    for path in compress(files, map(str.__contains__, files, repeat("bin/python3."))):
         m = _PYTHON_EXE.search(path)
         if m:
             tags.add("cpython-" + m.group(2).replace(".", ""))
@@ -71,7 +70,9 @@ def _without_source(pycs: PycIndex, index: FileIndex) -> set[str]:
     or that have none: the candidates for `without_source` (the names a symlinked parent
     makes visible are checked one by one)."""
     files = index.files
-    out = {pyc for src, compiled in pycs.by_source.items() if src not in files for pyc in compiled}
+    by_source = pycs.by_source
+    gone = compress(by_source.values(), map(not_, map(files.__contains__, by_source)))
+    out = set(chain.from_iterable(gone))
     if sum(map(len, pycs.by_source.values())) != len(pycs.paths):  # some have no source name
         out.update(set(pycs.paths).difference(chain.from_iterable(pycs.by_source.values())))
     return out
@@ -117,8 +118,11 @@ class BytecodeAnalyzer:
             files = ctx.site_files[site]
             if not any(map(str.endswith, files, repeat(BYTECODE_SUFFIXES))):
                 continue
-            sources = compress(files, map(str.endswith, files, repeat(".py")))
-            without = [p for p in sources if p not in pycs.by_source or p in unusable]
+            sources = list(compress(files, map(str.endswith, files, repeat(".py"))))
+            compiled = map(pycs.by_source.__contains__, sources)
+            if unusable:
+                compiled = map(and_, compiled, map(not_, map(unusable.__contains__, sources)))
+            without = list(compress(sources, map(not_, compiled)))
             missing.files += len(without)
             missing.bytes += sum([index.files[p].inode.size for p in without])
             missing_example = missing_example or next(iter(without), None)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Container, Iterable, Mapping
+from itertools import compress, repeat
 
 from pyimgsize.analyzers.context import Context, FoundCache
-from pyimgsize.fs.index import DPKG_LISTS, FileIndex, InodeSet
+from pyimgsize.fs.index import DPKG_LISTS, FileIndex, InodeSet, dead_inodes
 from pyimgsize.fs.merge import Dir, MergedFS
 from pyimgsize.paths import normalize
 from pyimgsize.report import Cache, CacheKind
@@ -103,7 +104,8 @@ def find_caches(
         chosen.append(cache)
 
     prefixes = tuple(f"{c.path}/" for c in chosen)
-    for path in sorted([p for p in index.files if p.endswith(".whl")]):
+    files = index.files
+    for path in sorted(compress(files, map(str.endswith, files, repeat(".whl")))):
         if path.startswith(prefixes):
             continue
         if "/ensurepip/_bundled/" in f"/{path}":
@@ -183,12 +185,7 @@ class CachesAnalyzer:
                 )
             )
         ctx.cache_inodes = InodeSet.union(sets)
-        dead_paths = [
-            inode.dead_path
-            for stored in ctx.fs.inodes_by_layer
-            for inode in stored
-            if inode.links == 0 and inode.dead_path
-        ]
+        dead_paths = [inode.dead_path for inode in dead_inodes(ctx.fs) if inode.dead_path]
         kinds: dict[str, CacheKind] = {f"{c.path}/": c.kind for c in found if c.kind != "wheel"}
         for prefix, kind in dead_cache_dirs(dead_paths, ctx.fs).items():
             kinds.setdefault(prefix, kind)

@@ -177,6 +177,17 @@ class _CanonicalPaths(Mapping[str, str]):
         return len(self._files)
 
 
+def dead_inodes(fs: MergedFS) -> list[Inode]:
+    """The inodes no visible path reaches (each with the last path it had), in the order the
+    layers stored them: what `deleted-later` and dead bytes are made of."""
+    return [
+        inode
+        for stored in fs.inodes_by_layer
+        for inode in compress(stored, map(_NO_LINK, map(_LINKS, stored)))
+        if inode.dead_path is not None
+    ]
+
+
 class DpkgIndex:
     """Which Debian package lists which path (`/var/lib/dpkg/info/<pkg>.list`)."""
 
@@ -455,6 +466,7 @@ _SIZE = attrgetter("size")
 _LAYER = attrgetter("layer")
 _LINKS = attrgetter("links")
 _ONE_LINK = (1).__eq__
+_NO_LINK = (0).__eq__
 _FEW_LAYERS = 6
 """Up to this many storing layers, bytes by layer are counted in one C-level pass per layer;
 beyond, in one Python-level pass over the inodes."""
