@@ -81,7 +81,11 @@ class SitePackagesAnalyzer:
         index = ctx.index
         # every owned path is one of a distribution's: of its inodes, the hard-linked ones
         owned_linked: set[Inode] = {
-            inode for d in ctx.distribution_inodes for inode in d.inodes if inode.links != 1
+            inode
+            for d in ctx.distribution_inodes
+            if not d.one_path_each()  # asked once: the union below asks again
+            for inode in d.inodes
+            if inode.links != 1
         }
         pythonpath = {s for s in ctx.sites if s.rpartition("/")[2] not in SITE_NAMES}
         site_inodes: list[InodeSet] = []
