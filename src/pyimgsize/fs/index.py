@@ -282,7 +282,8 @@ class InodeSet:
         ordered = paths if distinct_sorted and isinstance(paths, list) else sorted(set(paths))
         files = index.files
         inodes = [files[p].inode for p in ordered]
-        if max(map(_LINKS, inodes), default=1) != 1:
+        out._one_path = max(map(_LINKS, inodes), default=1) == 1
+        if not out._one_path:
             # some are hard-linked: each such inode once, with its first path
             linked: set[Inode] = set()
             kept = []
@@ -464,7 +465,6 @@ class InodeSet:
 
 _SIZE = attrgetter("size")
 _LAYER = attrgetter("layer")
-_LINKS = attrgetter("links")
 _ONE_LINK = (1).__eq__
 _NO_LINK = (0).__eq__
 _FEW_LAYERS = 6
