@@ -87,7 +87,7 @@ class BytecodeAnalyzer:
         index, fs = ctx.index, ctx.fs
         pycs = index.pycs
         tags = interpreter_tags(index)
-        ctx.bytecode_inodes = InodeSet.of(pycs.paths, index)
+        ctx.bytecode_inodes = InodeSet.of(pycs.sorted_paths, index, distinct_sorted=True)
         inodes, paths = ctx.bytecode_inodes.inodes, ctx.bytecode_inodes.paths
         # a tag is foreign when the image's interpreters are known and it is none of theirs
         foreign_tags = {

@@ -92,7 +92,8 @@ class SitePackagesAnalyzer:
         for site in ctx.sites:
             paths = index.files_below(site)
             ctx.site_files[site] = paths
-            inodes = InodeSet.of(paths, index)
+            # distinct, in walk order: nearly sorted already, so sorting them is cheap
+            inodes = InodeSet.of(sorted(paths), index, distinct_sorted=True)
             site_inodes.append(inodes)
             cats = inodes.by_category()
             ctx.site_packages.append(
