@@ -732,3 +732,24 @@ def test_dead_bytes_in_a_pythonpath_directory_keep_their_category(tmp_path: Path
     r = inspect_image(tmp_path, image)
     assert r.layers[0].dead_categories.model_dump() == dead(data=5000)
     assert package(r, "foo").bytes == size(deps) - 5000
+
+
+@pytest.mark.parametrize("listed_twice", [False, True])
+def test_unowned_bytes_of_a_site_beside_a_look_alike_directory(
+    tmp_path: Path, listed_twice: bool
+) -> None:
+    """Unowned bytes are the site's files no distribution lists, whether counted from the
+    distributions' sorted paths (no path listed twice) or path by path: a distribution's files
+    in `site-packages-old/` or `site-packages.d/` (sorting right beside the site's own) are not
+    the site's, and a file two distributions list is owned once."""
+    site = "usr/local/lib/python3.11/site-packages"
+    extra = [f"../site-packages-old/x{i}.py" for i in range(2)] + ["../site-packages.d/y.py"]
+    files = {"a/__init__.py": 100, **dict.fromkeys(extra, 10)}
+    a = dist(site, "a", "1.0", files, pyc=False)
+    b_files = {"b/__init__.py": 1000, **({"a/__init__.py": 100} if listed_twice else {})}
+    b = dist(site, "b", "1.0", b_files, pyc=False)
+    stray = [File(f"{site}/stray.py", size=7), File(f"{site}/zz/stray.so", size=70)]
+    r = inspect_image(tmp_path, Image(layers=[Layer([*PYTHON311, *a, *b, *stray])]))
+    sp = site_packages(r, site)
+    assert sp.unowned_bytes == 77
+    assert any(p.code == "listed-twice" for p in r.problems) == listed_twice
