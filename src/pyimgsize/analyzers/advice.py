@@ -78,10 +78,8 @@ _HEADER = re.compile(r"\.(h|hh|hpp|hxx)$|\.a$")
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".a", "\n")
 _PY_VERSION = re.compile(r"/python(\d+(?:\.\d+)?)/")
 _SITE_PRIORITY = {"pythonpath": 0, "user": 1, "local": 2, "system": 3, "other": 4}
-_LINKS = attrgetter("links")
 _SIZE = attrgetter("size")
 _LAYER = attrgetter("layer")
-_ONE_LINK = (1).__eq__
 
 
 def written_by(created_by: str | None, index: int) -> str:
@@ -123,7 +121,7 @@ class _Claim:
         """`add` of each inode with its path (parallel lists), in order: summed by layer in
         one C-level pass per layer, keeping only the largest as evidence."""
         self.files += len(inodes)
-        sizes: list[int] = list(map(_SIZE, inodes))
+        sizes = [inode.size for inode in inodes]
         stored_by = dict.fromkeys(map(_LAYER, inodes))
         layers: Iterable[int]
         if len(stored_by) == 1:
@@ -131,7 +129,7 @@ class _Claim:
             self.layers[layer] += sum(sizes)
             layers = repeat(layer)
         else:
-            layers = list(map(_LAYER, inodes))
+            layers = [inode.layer for inode in inodes]
             for layer in stored_by:
                 self.layers[layer] += sum(compress(sizes, map(layer.__eq__, layers)))
         # only files at least as large as the EVIDENCE_CAP-th largest can be named
@@ -434,7 +432,7 @@ class _Advisor:
                 if inode.links != 1:
                     for p in sorted(q for q in self.x.index.paths_of(inode, path) if q in pycs.tag):
                         take(p, inode, self.owner.get(p))
-            single = list(map(_ONE_LINK, map(_LINKS, inodes)))
+            single = [inode.links == 1 for inode in inodes]
             inodes, paths = list(compress(inodes, single)), list(compress(paths, single))
         # Those with one path are decided in bulk: an installer's distribution owns it, its
         # tag is importable, its bytes are not claimed already (nor empty); then unowned ones

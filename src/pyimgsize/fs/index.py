@@ -183,8 +183,8 @@ def dead_inodes(fs: MergedFS) -> list[Inode]:
     return [
         inode
         for stored in fs.inodes_by_layer
-        for inode in compress(stored, map(_NO_LINK, map(_LINKS, stored)))
-        if inode.dead_path is not None
+        for inode in stored
+        if inode.links == 0 and inode.dead_path is not None
     ]
 
 
@@ -379,13 +379,14 @@ class InodeSet:
     def one_path_each(self) -> bool:
         """Whether every inode has one visible path (none is hard-linked): asked once."""
         if self._one_path is None:
-            self._one_path = all(map(_ONE_LINK, map(_LINKS, self._inodes)))
+            # a visible file has a path at least: no link count is below 1
+            self._one_path = max(map(_LINKS, self._inodes), default=1) == 1
         return self._one_path
 
     def _one_link(self) -> list[bool]:
         """Per inode, whether it has one visible path; empty when all have
         (`one_path_each()`)."""
-        return [] if self.one_path_each() else list(map(_ONE_LINK, map(_LINKS, self._inodes)))
+        return [] if self.one_path_each() else [inode.links == 1 for inode in self._inodes]
 
     def items(self) -> Iterator[tuple[Inode, str]]:
         """Each inode with its path, in order."""
@@ -411,7 +412,7 @@ class InodeSet:
         that path is in `paths` (no set of a million inodes is needed for that)."""
         inodes = self._inodes
         if self.one_path_each():
-            sizes: list[int] = list(map(_SIZE, inodes))
+            sizes = [inode.size for inode in inodes]
             reached: int = sum(compress(sizes, map(paths.__contains__, self._paths)))
             return sum(sizes) - reached
         return sum(
@@ -423,7 +424,7 @@ class InodeSet:
         )
 
     def by_category(self) -> Counter[str]:
-        return _by_category(list(map(_SIZE, self._inodes)), self._cats)
+        return _by_category([inode.size for inode in self._inodes], self._cats)
 
     def by_layer(self) -> dict[int, Counter[str]]:
         """Bytes by the layer that stored them, then by category (every storing layer is a
@@ -434,8 +435,8 @@ class InodeSet:
         """`by_category()` and `by_layer()` in one pass (or, when the inodes come from a
         few layers, a few C-level passes: one per layer)."""
         inodes, cats = self._inodes, self._cats
-        sizes = list(map(_SIZE, inodes))
-        layers = list(map(_LAYER, inodes))
+        sizes = [inode.size for inode in inodes]
+        layers = [inode.layer for inode in inodes]
         order = list(dict.fromkeys(layers))  # the storing layers, in order of first inode
         total = _by_category(sizes, cats)
         if len(order) == 1:
@@ -464,9 +465,6 @@ class InodeSet:
 
 
 _SIZE = attrgetter("size")
-_LAYER = attrgetter("layer")
-_ONE_LINK = (1).__eq__
-_NO_LINK = (0).__eq__
 _FEW_LAYERS = 6
 """Up to this many storing layers, bytes by layer are counted in one C-level pass per layer;
 beyond, in one Python-level pass over the inodes."""
