@@ -221,7 +221,7 @@ class PycIndex:
         """Bytecode path -> `pyc_tag`."""
         self.by_source: dict[str, tuple[str, ...]] = {}
         tags: dict[str, str] = {}
-        sources = {p: p for p in index.files if p.endswith(".py")}
+        files = index.files
         src: str | None
         tag: str | None
         for path in self.paths:
@@ -234,7 +234,9 @@ class PycIndex:
                 src, tag = pyc_names(path)
             self.tag[path] = tag if tag is None else tags.setdefault(tag, tag)
             if src is not None:
-                src = sources.get(src, src)
+                f = files.get(src)  # a visible source: key by the index's own string of it
+                if f is not None:
+                    src = f.path or src
                 self.by_source[src] = (*self.by_source.get(src, ()), path)
 
     @functools.cached_property
