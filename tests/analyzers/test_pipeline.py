@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fixtures import File, Image, Layer, dist, write_docker_archive
 from pyimgsize.analyzers import (
     _STILL_WANTED,
@@ -106,3 +108,12 @@ def test_contents_are_dropped_once_no_later_analyzer_reads_them(tmp_path: Path) 
     assert seen["after AdviceAnalyzer"] == (False, False)
     assert ctx.fs.captured == []
     assert [(p.name, p.ownership) for p in build_report(ctx).packages] == [("foo", "RECORD")]
+
+
+def test_a_loaded_image_is_analysed_once_and_a_second_time_is_an_error(tmp_path: Path) -> None:
+    """The merge releases the layers' entries: analysing the same loaded image again fails
+    loudly instead of reporting an empty image."""
+    loaded = open_source(f"docker-archive:{_archive(tmp_path)}").load(wants=CONTENT_WANTED)
+    assert [p.name for p in analyze(loaded).packages] == ["foo"]
+    with pytest.raises(ValueError, match="merged and its entries released"):
+        analyze(loaded)

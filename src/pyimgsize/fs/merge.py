@@ -202,6 +202,9 @@ class MergedFS:
     def apply(self, layer: LayerData) -> None:
         """Apply one layer on top of those applied so far. The tree keys a file by the very
         name string the layer's entries hold, so the names cost their memory once."""
+        if layer.released:
+            # (a programming error: the analysis releases a layer's entries once merged)
+            raise ValueError("this layer was merged and its entries released: read it again")
         index = len(self.inodes_by_layer)
         self._applying = index
         self._dirs.clear()

@@ -187,6 +187,7 @@ class LayerData:
     problems: list[Finding] = field(default_factory=list)
     # sha256 of the uncompressed tar, where every byte was read anyway (compressed blobs)
     diff_digest: str | None = None
+    released: bool = field(default=False, repr=False)  # `release_entries` was called
 
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
@@ -194,8 +195,10 @@ class LayerData:
 
     def release_entries(self) -> None:
         """Drop the entries (every other field stays): for a layer that has been merged, whose
-        tree keeps what is still needed of them."""
+        tree keeps what is still needed of them. Merging it again is an error, never an
+        empty layer."""
         self.entries = Entries()
+        self.released = True
 
 
 WHITEOUT_PREFIX = ".wh."
