@@ -116,6 +116,9 @@ def pyc_names(path: str) -> tuple[str | None, str | None]:
     """`(pyc_source(path), pyc_tag(path))`, reading the name once."""
     parent, _, base = path.rpartition("/")
     parts = base.split(".")
+    if len(parts) == 3 and parts[2] in ("pyc", "pyo") and parent.endswith("/__pycache__"):
+        # `pkg/__pycache__/mod.TAG.pyc`, nearly every one: decided without further splitting
+        return f"{parent[: -len('/__pycache__')]}/{parts[0]}.py", parts[1]
     tag = parts[1] if len(parts) in (3, 4) and parent.endswith("__pycache__") else None
     if not base.endswith(BYTECODE_SUFFIXES):
         return None, tag

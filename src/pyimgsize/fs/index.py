@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import functools
-import operator
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from itertools import compress, repeat
@@ -222,16 +221,8 @@ class PycIndex:
         self.by_source: dict[str, tuple[str, ...]] = {}
         tags: dict[str, str] = {}
         files = index.files
-        src: str | None
-        tag: str | None
         for path in self.paths:
-            parent, _, base = path.rpartition("/")
-            parts = base.split(".")
-            if len(parts) == 3 and parent.endswith("/__pycache__"):
-                # `pkg/__pycache__/mod.TAG.pyc`, nearly every one: what `pyc_names` says
-                src, tag = f"{parent[: -len('/__pycache__')]}/{parts[0]}.py", parts[1]
-            else:
-                src, tag = pyc_names(path)
+            src, tag = pyc_names(path)
             self.tag[path] = tag if tag is None else tags.setdefault(tag, tag)
             if src is not None:
                 f = files.get(src)  # a visible source: key by the index's own string of it
@@ -248,7 +239,7 @@ class PycIndex:
 _CATEGORIES = ("metadata", "bytecode", "source", "native", "data")
 """The file categories (design.md §3); an `InodeSet` keeps each file's as its position here."""
 _CODE = {name: code for code, name in enumerate(_CATEGORIES)}
-_LINKS = operator.attrgetter("links")
+_LINKS = attrgetter("links")
 
 
 class InodeSet:
@@ -283,9 +274,8 @@ class InodeSet:
         out = cls()
         ordered = paths if distinct_sorted and isinstance(paths, list) else sorted(set(paths))
         files = index.files
-        inodes = [files[p].inode for p in ordered]
-        out._one_path = max(map(_LINKS, inodes), default=1) == 1
-        if not out._one_path:
+        inodes = out._inodes = [files[p].inode for p in ordered]
+        if not out.one_path_each():
             # some are hard-linked: each such inode once, with its first path
             linked: set[Inode] = set()
             kept = []
